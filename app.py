@@ -1,0 +1,16 @@
+"""The Chalice app: registers the blueprints and event handlers, nothing else."""
+
+from chalice.app import Chalice
+
+from chalicelib.api.auth import auth_bp
+from chalicelib.api.clients import clients_bp
+from chalicelib.api.health import health_bp
+from chalicelib.api.openapi import openapi_bp
+from chalicelib.api.tenants import tenants_bp
+
+app = Chalice(app_name="crm")
+app.register_blueprint(auth_bp)
+app.register_blueprint(health_bp)
+app.register_blueprint(clients_bp)
+app.register_blueprint(tenants_bp)
+app.register_blueprint(openapi_bp)

@@ -1,0 +1,177 @@
+"""PynamoDB models of the single table. Its schema lives in infra/template.json only.
+
+The table name is bound from settings on first use (`bind()`), never at import time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.config import Settings, get_settings
+
+
+class ByTenantIndex(GlobalSecondaryIndex["Item"]):
+    class Meta:
+        index_name = "GSI1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
+
+
+class ByOwnerIndex(GlobalSecondaryIndex["Item"]):
+    class Meta:
+        index_name = "GSI2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True, attr_name="GSI2PK")
+    gsi2sk = UnicodeAttribute(range_key=True, attr_name="GSI2SK")
+
+
+class Item(Model):
+    """Every item of the table; `entity` says which kind it is."""
+
+    class Meta:
+        table_name = "unbound"
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")
+    entity = DiscriminatorAttribute(attr_name="entity")
+    gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
+    gsi2pk = UnicodeAttribute(null=True, attr_name="GSI2PK")
+    gsi2sk = UnicodeAttribute(null=True, attr_name="GSI2SK")
+
+    by_tenant = ByTenantIndex()
+    by_owner = ByOwnerIndex()
+
+
+class ClientItem(Item, discriminator="client"):
+    client_id = UnicodeAttribute()
+    number = NumberAttribute()
+    name = UnicodeAttribute()
+    legal_name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    phone_display = UnicodeAttribute(null=True)
+    address = MapAttribute[str, Any](null=True)
+    type = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    stage = UnicodeAttribute()
+    source = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    owner_id = UnicodeAttribute()
+    owner_name = UnicodeAttribute(null=True)
+    notes = UnicodeAttribute(null=True)
+    stars = NumberAttribute(default=0)
+    custom = MapAttribute[str, Any](null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class EventItem(Item, discriminator="event"):
+    event_id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    at = UnicodeAttribute()
+    actor_id = UnicodeAttribute()
+    actor_name = UnicodeAttribute(null=True)
+    action = UnicodeAttribute()
+    changes = MapAttribute[str, Any](null=True)
+
+
+class GuardItem(Item, discriminator="guard"):
+    """Holds a unique value (email, phone, number) for one client."""
+
+    client_id = UnicodeAttribute()
+    field = UnicodeAttribute()
+
+
+class IdempotencyItem(Item, discriminator="idempotency"):
+    request_hash = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+
+class TenantItem(Item, discriminator="tenant"):
+    name = UnicodeAttribute(default="")
+    timezone = UnicodeAttribute()
+    language = UnicodeAttribute()
+    default_phone_region = UnicodeAttribute()
+    allow_duplicates = BooleanAttribute(default=False)
+    stages = ListAttribute[str](null=True)
+    sources = ListAttribute[str](null=True)
+    version = VersionAttribute()
+
+
+class CountersItem(Item, discriminator="counters"):
+    """Client-number sequence. Statistics live beside it as flat `n_*` attributes."""
+
+    client_seq = NumberAttribute(default=0)
+
+
+class UserItem(Item, discriminator="user"):
+    user_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    role = UnicodeAttribute()
+    language = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(null=True)
+
+
+class HealthItem(Item, discriminator="health"):
+    pass
+
+
+_MODELS: tuple[type[Item], ...] = (
+    Item,
+    ClientItem,
+    EventItem,
+    GuardItem,
+    IdempotencyItem,
+    TenantItem,
+    CountersItem,
+    UserItem,
+    HealthItem,
+)
+_bound: dict[str, str] = {}
+
+
+def bind(settings: Settings | None = None) -> Connection:
+    """Point the models at the configured table; returns a connection for transactions."""
+    settings = settings or get_settings()
+    if _bound.get("table") != settings.table_name or "region" not in _bound:
+        for model in _MODELS:
+            model.Meta.table_name = settings.table_name
+            setattr(model.Meta, "region", settings.aws_region)  # noqa: B010
+            model._connection = None
+        _bound.update(table=settings.table_name, region=settings.aws_region)
+        _connections.clear()
+    if "conn" not in _connections:
+        _connections["conn"] = Connection(region=settings.aws_region)
+    return _connections["conn"]
+
+
+_connections: dict[str, Connection] = {}
+
+
+def reset() -> None:
+    """Forget cached connections (tests start a fresh fake AWS for each test)."""
+    _bound.clear()
+    _connections.clear()
+    for model in _MODELS:
+        model._connection = None

@@ -1,0 +1,154 @@
+"""Client routes."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, Response
+from pydantic import BaseModel
+
+from chalicelib.api.deps import client_service
+from chalicelib.api.routing import CURSOR, LIMIT, Req, etag, json_response, page_response, route
+from chalicelib.domain.clients import Client, ClientCreate, ClientPage, ClientStatus, ClientUpdate
+from chalicelib.domain.timeline import TimelineEvent
+
+clients_bp = Blueprint(__name__)
+TAG = "clients"
+
+
+class TimelinePage(BaseModel):
+    items: list[TimelineEvent]
+    next_cursor: str | None = None
+
+
+def _one(client: Client, status: int = 200) -> Response:
+    return json_response(client, status, {"ETag": etag(client.version)})
+
+
+@route(
+    clients_bp,
+    "/clients",
+    "POST",
+    summary="Create a client",
+    tag=TAG,
+    body=ClientCreate,
+    response=Client,
+    status=201,
+    headers=("Idempotency-Key",),
+    errors=(400, 403, 409, 422),
+)
+def create_client() -> Response:
+    req = Req(clients_bp)
+    client = client_service().create(req.principal, req.body(ClientCreate), req.idempotency_key())
+    return _one(client, 201)
+
+
+@route(
+    clients_bp,
+    "/clients",
+    "GET",
+    summary="List clients, newest first",
+    tag=TAG,
+    response=ClientPage,
+    query=(LIMIT, CURSOR),
+    errors=(400,),
+)
+def list_clients() -> Response:
+    req = Req(clients_bp)
+    who = req.principal
+    scope = f"clients:{who.tenant_id}:{'*' if who.sees_all_clients else who.user_id}"
+    items, last = client_service().list_clients(who, req.limit(), req.cursor(scope))
+    return page_response(ClientPage, items, last, scope)
+
+
+@route(
+    clients_bp,
+    "/clients/{client_id}",
+    "GET",
+    summary="Get a client",
+    tag=TAG,
+    response=Client,
+    errors=(404,),
+)
+def get_client(client_id: str) -> Response:
+    req = Req(clients_bp)
+    return _one(client_service().get(req.principal, req.id(client_id, "Client")))
+
+
+@route(
+    clients_bp,
+    "/clients/{client_id}",
+    "PATCH",
+    summary="Change some fields of a client",
+    tag=TAG,
+    body=ClientUpdate,
+    response=Client,
+    headers=("If-Match",),
+    errors=(400, 403, 404, 409, 412),
+)
+def update_client(client_id: str) -> Response:
+    req = Req(clients_bp)
+    cid = req.id(client_id, "Client")
+    client = client_service().update(req.principal, cid, req.body(ClientUpdate), req.if_match())
+    return _one(client)
+
+
+@route(
+    clients_bp,
+    "/clients/{client_id}/deactivate",
+    "POST",
+    summary="Deactivate a client",
+    tag=TAG,
+    response=Client,
+    errors=(404,),
+)
+def deactivate_client(client_id: str) -> Response:
+    req = Req(clients_bp)
+    cid = req.id(client_id, "Client")
+    return _one(client_service().set_status(req.principal, cid, ClientStatus.INACTIVE))
+
+
+@route(
+    clients_bp,
+    "/clients/{client_id}/reactivate",
+    "POST",
+    summary="Reactivate a client",
+    tag=TAG,
+    response=Client,
+    errors=(404,),
+)
+def reactivate_client(client_id: str) -> Response:
+    req = Req(clients_bp)
+    cid = req.id(client_id, "Client")
+    return _one(client_service().set_status(req.principal, cid, ClientStatus.ACTIVE))
+
+
+@route(
+    clients_bp,
+    "/clients/{client_id}",
+    "DELETE",
+    summary="Delete a client and everything recorded about it (admin)",
+    tag=TAG,
+    status=204,
+    errors=(403, 404, 409),
+)
+def delete_client(client_id: str) -> Response:
+    req = Req(clients_bp)
+    client_service().delete(req.principal, req.id(client_id, "Client"))
+    return Response(body="", status_code=204)
+
+
+@route(
+    clients_bp,
+    "/clients/{client_id}/timeline",
+    "GET",
+    summary="The client's history, newest first",
+    tag=TAG,
+    response=TimelinePage,
+    query=(LIMIT, CURSOR),
+    errors=(400, 404),
+)
+def client_timeline(client_id: str) -> Response:
+    req = Req(clients_bp)
+    who, cid = req.principal, req.id(client_id, "Client")
+    scope = f"timeline:{who.tenant_id}:{cid}"
+    items, last = client_service().timeline(who, cid, req.limit(), req.cursor(scope))
+    return page_response(TimelinePage, items, last, scope)

@@ -1,0 +1,27 @@
+"""Services wired to their DynamoDB repositories, built once per Lambda container."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from chalicelib.services.clients import ClientService
+from chalicelib.services.tenants import TenantService
+
+
+@lru_cache(maxsize=1)
+def client_service() -> ClientService:
+    from chalicelib.adapters.clients_repo import DynamoClientRepository
+
+    return ClientService(DynamoClientRepository())
+
+
+@lru_cache(maxsize=1)
+def tenant_service() -> TenantService:
+    from chalicelib.adapters.tenants_repo import DynamoTenantRepository
+
+    return TenantService(DynamoTenantRepository())
+
+
+def reset() -> None:
+    client_service.cache_clear()
+    tenant_service.cache_clear()

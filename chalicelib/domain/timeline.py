@@ -1,0 +1,20 @@
+"""Timeline events: every change to a client, who made it and what it changed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class TimelineEvent(BaseModel):
+    id: str
+    client_id: str
+    at: datetime
+    actor_id: str
+    actor_name: str | None = None
+    action: str = Field(description="created, updated, deactivated, reactivated, …")
+    changes: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="{field: {before, after}}"
+    )

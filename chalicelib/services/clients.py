@@ -1,0 +1,315 @@
+"""Client use cases: create, read, change, (de)activate, delete, list, timeline."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.domain.clients import (
+    Client,
+    ClientCreate,
+    ClientStatus,
+    ClientUpdate,
+    field_changes,
+)
+from chalicelib.domain.contact import email_key, normalize_phone
+from chalicelib.domain.errors import (
+    Conflict,
+    DuplicateError,
+    ForbiddenError,
+    IdempotencyKeyReusedError,
+    InvalidInputError,
+    NotFoundError,
+    PreconditionFailedError,
+    VersionConflictError,
+)
+from chalicelib.domain.principal import Principal
+from chalicelib.domain.stats import counter_deltas
+from chalicelib.domain.timeline import TimelineEvent
+from chalicelib.services.ports import (
+    ClientRepository,
+    Guard,
+    GuardTakenError,
+    IdempotencyKeyTakenError,
+    IdempotencyRecord,
+    StaleWriteError,
+    WriteContext,
+)
+
+Clock = Callable[[], datetime]
+MAX_ATTEMPTS = 8
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def guards_of(client: Client) -> list[Guard]:
+    guards = []
+    if client.email:
+        guards.append(Guard("email", email_key(client.email)))
+    if client.phone:
+        guards.append(Guard("phone", client.phone))
+    return guards
+
+
+class ClientService:
+    def __init__(self, repo: ClientRepository, clock: Clock = utcnow) -> None:
+        self.repo = repo
+        self.clock = clock
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def get(self, who: Principal, client_id: str) -> Client:
+        client = self.repo.get_client(who.tenant_id, client_id)
+        return self._visible(who, client, client_id)
+
+    def _visible(self, who: Principal, client: Client | None, client_id: str) -> Client:
+        if client is None or not who.can_see_client(client.owner_id):
+            raise NotFoundError("Client", client_id)
+        return client
+
+    def list_clients(
+        self, who: Principal, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Client], dict[str, Any] | None]:
+        owner = None if who.sees_all_clients else who.user_id
+        return self.repo.list_clients(who.tenant_id, owner, limit, start)
+
+    def timeline(
+        self, who: Principal, client_id: str, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[TimelineEvent], dict[str, Any] | None]:
+        self.get(who, client_id)
+        return self.repo.list_events(who.tenant_id, client_id, limit, start)
+
+    # --- creating --------------------------------------------------------------------------
+
+    def create(
+        self, who: Principal, data: ClientCreate, idempotency_key: str | None = None
+    ) -> Client:
+        owner_id = data.owner_id or who.user_id
+        if owner_id != who.user_id and not who.sees_all_clients:
+            raise ForbiddenError("A sales user can only create clients they are responsible for.")
+        request_hash = hashlib.sha256(data.model_dump_json().encode()).hexdigest()
+        if idempotency_key:
+            earlier = self._replay(who, idempotency_key, request_hash)
+            if earlier is not None:
+                return earlier
+        for _ in range(MAX_ATTEMPTS):
+            context = self.repo.load_context(who.tenant_id, [owner_id])
+            client = self._new_client(who, data, owner_id, context)
+            idem = (
+                IdempotencyRecord(who.user_id, idempotency_key, request_hash, client.id)
+                if idempotency_key
+                else None
+            )
+            guards = [] if context.settings.allow_duplicates else guards_of(client)
+            event = self._event(
+                who, client, "created", field_changes({}, client.editable()), client.created_at
+            )
+            counters = counter_deltas(None, client, context.settings.timezone)
+            try:
+                self.repo.create_client(who.tenant_id, client, event, guards, counters, idem)
+                return client
+            except GuardTakenError as exc:
+                raise self._duplicate(who, exc.guards) from exc
+            except IdempotencyKeyTakenError:
+                earlier = self._replay(who, idempotency_key or "", request_hash)
+                if earlier is not None:
+                    return earlier
+            except StaleWriteError:
+                continue  # another create took the number first: take the next one
+        raise StaleWriteError("too many concurrent creates; try again")
+
+    def _replay(self, who: Principal, key: str, request_hash: str) -> Client | None:
+        record = self.repo.get_idempotency(who.tenant_id, who.user_id, key)
+        if record is None:
+            return None
+        if record.request_hash != request_hash:
+            raise IdempotencyKeyReusedError(
+                "This Idempotency-Key was already used with a different body; "
+                "use a new key for a new client."
+            )
+        return self.get(who, record.client_id)
+
+    def _new_client(
+        self, who: Principal, data: ClientCreate, owner_id: str, context: WriteContext
+    ) -> Client:
+        settings = context.settings
+        self._check_lists(data.stage, data.source, settings.stages, settings.sources)
+        owner_name = self._owner_name(who, owner_id, context)
+        now = self.clock()
+        fields = data.model_dump(exclude={"owner_id", "phone", "custom"})
+        return Client(
+            **fields,
+            id=new_id(),
+            number=context.client_seq + 1,
+            phone=normalize_phone(data.phone, settings.default_phone_region)
+            if data.phone
+            else None,
+            phone_display=data.phone,
+            custom=data.custom or {},
+            owner_id=owner_id,
+            owner_name=owner_name,
+            created_at=now,
+            updated_at=now,
+            created_by=who.user_id,
+            version=1,
+        )
+
+    @staticmethod
+    def _check_lists(
+        stage: str | None, source: str | None, stages: list[str], sources: list[str]
+    ) -> None:
+        if stage is not None and stage not in stages:
+            raise InvalidInputError.one("stage", f"unknown stage {stage!r}; one of {stages}")
+        if source is not None and source not in sources:
+            raise InvalidInputError.one("source", f"unknown source {source!r}; one of {sources}")
+
+    @staticmethod
+    def _owner_name(who: Principal, owner_id: str, context: WriteContext) -> str:
+        user = context.users.get(owner_id)
+        if user is not None:
+            return user.name
+        if owner_id == who.user_id:
+            return who.name or who.email or who.user_id
+        raise InvalidInputError.one("owner_id", f"no user {owner_id!r} in this organisation")
+
+    def _duplicate(self, who: Principal, guards: list[Guard]) -> DuplicateError:
+        conflicts = []
+        for guard, holder in self.repo.guard_holders(who.tenant_id, guards):
+            if holder is None:  # released in the meantime: report without a holder
+                conflicts.append(Conflict(guard.field, None, None, None))
+            elif who.can_see_client(holder.owner_id):
+                conflicts.append(Conflict(guard.field, holder.id, holder.name, holder.owner_name))
+            else:
+                conflicts.append(Conflict(guard.field, None, None, holder.owner_name))
+        return DuplicateError(conflicts)
+
+    @staticmethod
+    def _event(
+        who: Principal, client: Client, action: str, changes: dict[str, Any], at: datetime
+    ) -> TimelineEvent:
+        return TimelineEvent(
+            id=new_id(),
+            client_id=client.id,
+            at=at,
+            actor_id=who.user_id,
+            actor_name=who.name or None,
+            action=action,
+            changes=changes,
+        )
+
+    # --- changing --------------------------------------------------------------------------
+
+    def update(
+        self,
+        who: Principal,
+        client_id: str,
+        patch: ClientUpdate,
+        if_match: int | None = None,
+        action: str = "updated",
+    ) -> Client:
+        """Apply `patch` to the current version; never loses a concurrent change.
+
+        With If-Match or a `version` in the body the caller's version must be current
+        (412 / 409). Without either, a concurrent change is re-read and the patch applied
+        on top of it.
+        """
+        changes = patch.changes()
+        owner_ids = [changes["owner_id"]] if changes.get("owner_id") else []
+        for _ in range(MAX_ATTEMPTS):
+            current, context = self.repo.get_client_with_context(
+                who.tenant_id, client_id, owner_ids
+            )
+            current = self._visible(who, current, client_id)
+            self._check_expected(current, if_match, patch.version)
+            after = self._apply(who, current, changes, context)
+            diff = field_changes(current.editable(), after.editable())
+            if not diff:
+                return current
+            try:
+                self._write_update(who, current, after, diff, action, context)
+                return after.model_copy(update={"version": current.version + 1})
+            except GuardTakenError as exc:
+                raise self._duplicate(who, exc.guards) from exc
+            except StaleWriteError:
+                # Re-read. With If-Match or a body version the check answers 412 / 409;
+                # without, the patch is applied on top of the newer version.
+                continue
+        raise StaleWriteError("too many concurrent changes; try again")
+
+    @staticmethod
+    def _check_expected(current: Client, if_match: int | None, body_version: int | None) -> None:
+        if if_match is not None and if_match != current.version:
+            raise PreconditionFailedError(
+                f"If-Match names version {if_match} but the client is at version "
+                f"{current.version}. Reload it and apply your change again."
+            )
+        if body_version is not None and body_version != current.version:
+            raise VersionConflictError(current.version)
+
+    def _apply(
+        self, who: Principal, current: Client, changes: dict[str, Any], context: WriteContext
+    ) -> Client:
+        settings = context.settings
+        if "stage" in changes or "source" in changes:
+            stages, sources = settings.stages, settings.sources
+            self._check_lists(changes.get("stage"), changes.get("source"), stages, sources)
+        update: dict[str, Any] = dict(changes)
+        if "phone" in changes:
+            raw = changes["phone"]
+            update["phone"] = normalize_phone(raw, settings.default_phone_region) if raw else None
+            update["phone_display"] = raw
+        if "owner_id" in changes and changes["owner_id"] != current.owner_id:
+            if not who.sees_all_clients:
+                raise ForbiddenError("Only a manager or an admin can hand a client over.")
+            update["owner_name"] = self._owner_name(who, changes["owner_id"], context)
+        update["updated_at"] = self.clock()
+        merged = current.model_dump() | update
+        return Client.model_validate(merged)
+
+    def _write_update(
+        self,
+        who: Principal,
+        current: Client,
+        after: Client,
+        diff: dict[str, Any],
+        action: str,
+        context: WriteContext,
+    ) -> None:
+        guarded = not context.settings.allow_duplicates
+        before_guards, after_guards = set(guards_of(current)), set(guards_of(after))
+        add = sorted(after_guards - before_guards, key=str) if guarded else []
+        drop = sorted(before_guards - after_guards, key=str)
+        tz = context.settings.timezone
+        self.repo.update_client(
+            who.tenant_id,
+            current,
+            after,
+            self._event(who, current, action, diff, after.updated_at),
+            add,
+            drop,
+            counter_deltas(current, after, tz),
+        )
+
+    def set_status(self, who: Principal, client_id: str, status: ClientStatus) -> Client:
+        action = "reactivated" if status is ClientStatus.ACTIVE else "deactivated"
+        return self.update(who, client_id, ClientUpdate(status=status), action=action)
+
+    def delete(self, who: Principal, client_id: str) -> None:
+        client = self.get(who, client_id)
+        if not who.is_admin:
+            raise ForbiddenError("Only an admin can delete a client; deactivate it instead.")
+        settings = self.repo.load_context(who.tenant_id, []).settings
+        counters = counter_deltas(client, None, settings.timezone)
+        try:
+            self.repo.delete_client(who.tenant_id, client, guards_of(client), counters)
+        except StaleWriteError as exc:
+            raise VersionConflictError(None) from exc

@@ -1,0 +1,51 @@
+"""Tenant settings, the user directory and the caller's own record."""
+
+from __future__ import annotations
+
+from chalicelib.domain.errors import ForbiddenError, VersionConflictError
+from chalicelib.domain.principal import Principal
+from chalicelib.domain.tenants import SettingsUpdate, TenantSettings, User, UserUpsert
+from chalicelib.services.ports import StaleWriteError, TenantRepository
+
+
+def _require_admin(who: Principal) -> None:
+    if not who.is_admin:
+        raise ForbiddenError("Only an admin can do this.")
+
+
+class TenantService:
+    def __init__(self, repo: TenantRepository) -> None:
+        self.repo = repo
+
+    def get_settings(self, who: Principal) -> TenantSettings:
+        _require_admin(who)
+        return self.repo.get_settings(who.tenant_id)
+
+    def update_settings(self, who: Principal, patch: SettingsUpdate) -> TenantSettings:
+        _require_admin(who)
+        current = self.repo.get_settings(who.tenant_id)
+        changed = current.model_copy(update=patch.model_dump(exclude_unset=True))
+        try:
+            return self.repo.save_settings(changed)
+        except StaleWriteError as exc:
+            raise VersionConflictError(None) from exc
+
+    def list_users(self, who: Principal) -> list[User]:
+        return self.repo.list_users(who.tenant_id)
+
+    def put_user(self, who: Principal, user_id: str, data: UserUpsert) -> User:
+        _require_admin(who)
+        return self.repo.put_user(who.tenant_id, User(user_id=user_id, **data.model_dump()))
+
+    def me(self, who: Principal) -> User:
+        """The caller as the directory knows them; recorded from the token on first sight."""
+        known = self.repo.get_user(who.tenant_id, who.user_id)
+        if known is not None:
+            return known
+        user = User(
+            user_id=who.user_id,
+            name=who.name or who.user_id,
+            email=who.email or None,
+            role=who.role,
+        )
+        return self.repo.put_user(who.tenant_id, user)
