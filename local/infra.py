@@ -32,12 +32,11 @@ def create_resources(settings: Any, session: Any = None) -> None:
     import boto3
 
     session = session or boto3.session.Session(region_name=settings.aws_region)
-    dynamodb = session.client("dynamodb")
+    dynamodb, s3 = _clients(session)
     dynamodb.create_table(TableName=settings.table_name, **table_definition())
     ttl = template()["Resources"]["CrmTable"]["Properties"].get("TimeToLiveSpecification")
     if ttl:
         dynamodb.update_time_to_live(TableName=settings.table_name, TimeToLiveSpecification=ttl)
-    s3 = session.client("s3")
     location = {"LocationConstraint": settings.aws_region}
     for bucket in (settings.import_bucket, settings.export_bucket):
         if bucket:
@@ -45,3 +44,12 @@ def create_resources(settings: Any, session: Any = None) -> None:
                 s3.create_bucket(Bucket=bucket)
             else:
                 s3.create_bucket(Bucket=bucket, CreateBucketConfiguration=location)
+
+
+_CLIENTS: dict[int, tuple[Any, Any]] = {}
+
+
+def _clients(session: Any) -> tuple[Any, Any]:
+    if id(session) not in _CLIENTS:
+        _CLIENTS[id(session)] = (session.client("dynamodb"), session.client("s3"))
+    return _CLIENTS[id(session)]

@@ -27,23 +27,28 @@ os.environ.update(TEST_ENV)
 SIGNING_KEY: SigningKey = generate_key()
 os.environ["AUTH_JWKS"] = SIGNING_KEY.jwks_json
 
-from chalicelib.adapters import dynamo  # noqa: E402
 from chalicelib.api import deps  # noqa: E402
 from chalicelib.config import get_settings  # noqa: E402
 from local.infra import create_resources  # noqa: E402
 from tests.helpers import Api  # noqa: E402
 
 
+@pytest.fixture(scope="session")
+def boto_session() -> object:
+    """Clients are expensive to build; moto intercepts them in every mock_aws() context."""
+    import boto3
+
+    return boto3.session.Session(region_name=os.environ["AWS_DEFAULT_REGION"])
+
+
 @pytest.fixture(autouse=True)
-def aws() -> Iterator[None]:
+def aws(boto_session: object) -> Iterator[None]:
     """A fresh embedded AWS with the resources of infra/ for every test."""
     get_settings.cache_clear()
     with mock_aws():
-        dynamo.reset()
         deps.reset()
-        create_resources(get_settings())
+        create_resources(get_settings(), boto_session)
         yield
-    dynamo.reset()
 
 
 TokenFactory = Callable[..., str]

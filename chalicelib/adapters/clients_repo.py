@@ -199,7 +199,9 @@ class _Tx:
 
 
 def _counter_actions(counters: dict[str, int]) -> list[Any]:
-    return [Path(name).add(delta) for name, delta in sorted(counters.items())]
+    # An update may create the counters item: it must carry its discriminator too.
+    adds = [Path(name).add(delta) for name, delta in sorted(counters.items())]
+    return [Path("entity").set("counters"), *adds]
 
 
 class DynamoClientRepository:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
@@ -61,6 +62,7 @@ class DynamoTenantRepository:
     def save_settings(self, settings: TenantSettings) -> TenantSettings:
         """Conditional on the version read (0: the tenant had no settings item yet)."""
         bind()
+        versioned: dict[str, Any] = {"version": settings.version} if settings.version else {}
         item = TenantItem(
             keys.tenant_pk(settings.tenant_id),
             keys.TENANT_SK,
@@ -71,7 +73,7 @@ class DynamoTenantRepository:
             allow_duplicates=settings.allow_duplicates,
             stages=settings.stages,
             sources=settings.sources,
-            version=settings.version or None,
+            **versioned,
         )
         try:
             item.save()

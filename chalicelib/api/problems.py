@@ -52,6 +52,7 @@ def validation_problems(exc: ValidationError) -> list[e.FieldProblem]:
             found.append(e.FieldProblem("body", f"not valid JSON ({err['ctx'].get('error', '')})"))
             continue
         message = "unknown field" if err["type"] == "extra_forbidden" else str(err["msg"])
+        message = message.removeprefix("Value error, ")
         found.append(e.FieldProblem(_field(tuple(err["loc"])), message))
     return found
 

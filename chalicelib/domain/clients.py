@@ -10,7 +10,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainValidator,
     StringConstraints,
+    WithJsonSchema,
     computed_field,
     field_validator,
 )
@@ -47,7 +49,23 @@ LongText = Annotated[str, StringConstraints(max_length=10_000)]
 PhoneText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=40)]
 EmailText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)]
 CustomKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-CustomValue = Annotated[str, StringConstraints(max_length=2000)] | int | float | bool | None
+
+
+def _custom_value(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        if len(value) > 2000:
+            raise ValueError("text longer than 2000 characters")
+        return value
+    raise ValueError("must be text, a number, true/false or null")
+
+
+CustomValue = Annotated[
+    Any,
+    PlainValidator(_custom_value),
+    WithJsonSchema({"type": ["string", "number", "boolean", "null"]}),
+]
 Stars = Annotated[int, Field(ge=0, le=3)]
 
 

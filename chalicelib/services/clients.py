@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import random
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -40,7 +42,13 @@ from chalicelib.services.ports import (
 )
 
 Clock = Callable[[], datetime]
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 10
+
+
+def backoff(attempt: int) -> None:
+    """A short, jittered pause before retrying a write another writer got in first."""
+    if attempt:
+        time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))  # noqa: S311
 
 
 def utcnow() -> datetime:
@@ -101,7 +109,8 @@ class ClientService:
             earlier = self._replay(who, idempotency_key, request_hash)
             if earlier is not None:
                 return earlier
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
+            backoff(attempt)
             context = self.repo.load_context(who.tenant_id, [owner_id])
             client = self._new_client(who, data, owner_id, context)
             idem = (
@@ -224,7 +233,8 @@ class ClientService:
         """
         changes = patch.changes()
         owner_ids = [changes["owner_id"]] if changes.get("owner_id") else []
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
+            backoff(attempt)
             current, context = self.repo.get_client_with_context(
                 who.tenant_id, client_id, owner_ids
             )
