@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path
+from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import keys
@@ -24,7 +25,7 @@ from chalicelib.adapters.dynamo import (
     UserItem,
     bind,
 )
-from chalicelib.adapters.tenants_repo import settings_from_item, user_from_item
+from chalicelib.adapters.tenants_repo import default_settings, settings_from_item, user_from_item
 from chalicelib.config import Settings, get_settings
 from chalicelib.domain.clients import Address, Client
 from chalicelib.domain.tenants import TenantSettings, User
@@ -155,44 +156,45 @@ def event_from_item(item: EventItem) -> TimelineEvent:
 
 
 class _Tx:
-    """A TransactWrite that remembers what each of its operations was for.
+    """A TransactWrite whose operations carry labels, so a refusal can say which failed.
 
-    DynamoDB reports a cancellation reason per operation, in the order PynamoDB sends
-    them (condition checks, deletes, puts, updates); the labels follow that order.
+    DynamoDB reports one cancellation reason per operation, in the order PynamoDB sends
+    them: condition checks, deletes, puts, updates.
     """
 
+    _ORDER = ("delete", "put", "update")
+
     def __init__(self) -> None:
-        self.tx = TransactWrite(connection=bind(), return_consumed_capacity=None)
-        self._labels: dict[str, list[str]] = {"check": [], "delete": [], "put": [], "update": []}
+        self._ops: list[tuple[str, str, Callable[[TransactWrite], None]]] = []
 
     def put(self, label: str, item: Item, condition: Condition | None = None) -> None:
-        self.tx.save(item, condition=condition)
-        self._labels["put"].append(label)
+        self._ops.append(("put", label, lambda tx: tx.save(item, condition=condition)))
 
     def delete(self, label: str, item: Item, condition: Condition | None = None) -> None:
-        self.tx.delete(item, condition=condition)
-        self._labels["delete"].append(label)
+        self._ops.append(("delete", label, lambda tx: tx.delete(item, condition=condition)))
 
     def update(self, label: str, item: Item, actions: list[Any], condition: Any = None) -> None:
-        self.tx.update(item, actions=actions, condition=condition)
-        self._labels["update"].append(label)
+        op = ("update", label, lambda tx: tx.update(item, actions=actions, condition=condition))
+        self._ops.append(op)
 
     def commit(self) -> set[str]:
         """Write; on refusal return the labels whose condition failed (empty: success)."""
         try:
-            self.tx._commit()
+            with TransactWrite(connection=bind()) as tx:
+                for _, _, apply in self._ops:
+                    apply(tx)
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
-            order = [*self._labels["check"], *self._labels["delete"], *self._labels["put"]]
-            order += self._labels["update"]
+            order = [label for kind in self._ORDER for k, label, _ in self._ops if k == kind]
+            codes = [r.code if r is not None else None for r in reasons]
             failed = {
                 label
-                for label, reason in zip(order, reasons, strict=False)
-                if reason is not None and reason.code == "ConditionalCheckFailed"
+                for label, code in zip(order, codes, strict=False)
+                if code == "ConditionalCheckFailed"
             }
             if failed:
                 return failed
-            if any(r is not None and r.code == "TransactionConflict" for r in reasons):
+            if "TransactionConflict" in codes:
                 raise StaleWriteError("concurrent transaction") from exc
             raise
         return set()
@@ -227,17 +229,8 @@ class DynamoClientRepository:
             else:
                 rest.append(item)
         if settings is None:
-            settings = self.default_settings(tenant)
+            settings = default_settings(tenant, self.settings)
         return WriteContext(settings=settings, client_seq=seq, users=users), rest
-
-    def default_settings(self, tenant: str) -> TenantSettings:
-        s = self.settings
-        return TenantSettings(
-            tenant_id=tenant,
-            timezone=s.default_timezone,
-            language=s.default_language,
-            default_phone_region=s.default_phone_region,
-        )
 
     def _context_keys(self, tenant: str, user_ids: list[str]) -> list[tuple[str, str]]:
         pk = keys.tenant_pk(tenant)
@@ -273,22 +266,18 @@ class DynamoClientRepository:
         self, tenant: str, owner_id: str | None, limit: int, start: dict[str, Any] | None
     ) -> tuple[list[Client], dict[str, Any] | None]:
         bind()
+        index: GlobalSecondaryIndex[Item]
         if owner_id is None:
-            results = Item.by_tenant.query(
-                keys.clients_by_tenant(tenant),
-                scan_index_forward=False,
-                limit=limit,
-                last_evaluated_key=start,
-                page_size=limit,
-            )
+            index, partition = Item.by_tenant, keys.clients_by_tenant(tenant)
         else:
-            results = Item.by_owner.query(
-                keys.clients_by_owner(tenant, owner_id),
-                scan_index_forward=False,
-                limit=limit,
-                last_evaluated_key=start,
-                page_size=limit,
-            )
+            index, partition = Item.by_owner, keys.clients_by_owner(tenant, owner_id)
+        results = index.query(
+            partition,
+            scan_index_forward=False,
+            limit=limit,
+            page_size=limit,
+            last_evaluated_key=start,
+        )
         clients = [client_from_item(i) for i in results if isinstance(i, ClientItem)]
         return clients, results.last_evaluated_key
 

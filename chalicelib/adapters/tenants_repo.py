@@ -29,6 +29,16 @@ def settings_from_item(tenant: str, item: TenantItem) -> TenantSettings:
     )
 
 
+def default_settings(tenant: str, settings: Settings) -> TenantSettings:
+    """What a tenant has before an admin saves its settings: the stage's defaults."""
+    return TenantSettings(
+        tenant_id=tenant,
+        timezone=settings.default_timezone,
+        language=settings.default_language,
+        default_phone_region=settings.default_phone_region,
+    )
+
+
 def user_from_item(item: UserItem) -> User:
     return User(
         user_id=item.user_id,
@@ -51,13 +61,7 @@ class DynamoTenantRepository:
                 tenant, TenantItem.get(keys.tenant_pk(tenant), keys.TENANT_SK)
             )
         except (DoesNotExist, ValueError):
-            s = self.settings
-            return TenantSettings(
-                tenant_id=tenant,
-                timezone=s.default_timezone,
-                language=s.default_language,
-                default_phone_region=s.default_phone_region,
-            )
+            return default_settings(tenant, self.settings)
 
     def save_settings(self, settings: TenantSettings) -> TenantSettings:
         """Conditional on the version read (0: the tenant had no settings item yet)."""
