@@ -85,6 +85,7 @@ def client_to_item(tenant: str, client: Client, *, new: bool = False) -> ClientI
         created_at=created,
         updated_at=_ts(client.updated_at),
         created_by=client.created_by,
+        guarded=client.guarded or None,
         **versioned,
     )
 
@@ -125,6 +126,7 @@ def client_from_item(item: ClientItem) -> Client:
         updated_at=datetime.fromisoformat(item.updated_at),
         created_by=item.created_by,
         version=int(item.version or 0),
+        guarded=list(item.guarded or []),
     )
 
 

@@ -35,7 +35,11 @@ def decode_cursor(cursor: str | None, scope: str, secret: str) -> dict[str, Any]
         "cursor", "not a cursor issued by this listing; start again without it"
     )
     body, _, signature = cursor.partition(".")
-    if not body or not hmac.compare_digest(_sign(secret, body.encode()), signature):
+    try:
+        raw_body, raw_signature = body.encode("ascii"), signature.encode("ascii")
+    except UnicodeEncodeError as exc:
+        raise problem from exc
+    if not body or not hmac.compare_digest(_sign(secret, raw_body).encode(), raw_signature):
         raise problem
     try:
         data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))

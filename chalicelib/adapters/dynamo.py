@@ -81,6 +81,7 @@ class ClientItem(Item, discriminator="client"):
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     created_by = UnicodeAttribute()
+    guarded = ListAttribute[str](null=True)  # fields whose uniqueness guard this client holds
     version = VersionAttribute()
 
 

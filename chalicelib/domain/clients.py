@@ -204,6 +204,11 @@ class Client(BaseModel):
     updated_at: datetime
     created_by: str
     version: int
+    guarded: list[str] = Field(
+        default_factory=list,
+        exclude=True,
+        description="which of email / phone this client holds the uniqueness guard of",
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -69,10 +69,11 @@ class DuplicateError(DomainError):
         parts = []
         for c in conflicts:
             label = c.field.capitalize()
+            responsible = c.owner_name or "nobody"
             if c.client_name:
-                parts.append(f"{label} in use by: {c.client_name} (responsible: {c.owner_name})")
+                parts.append(f"{label} in use by: {c.client_name} (responsible: {responsible})")
             else:
-                parts.append(f"{label} in use by a client of {c.owner_name}")
+                parts.append(f"{label} in use by a client of {responsible}")
         super().__init__("; ".join(parts) + ".")
         self.conflicts = conflicts
 

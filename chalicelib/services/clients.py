@@ -60,12 +60,18 @@ def new_id() -> str:
 
 
 def guards_of(client: Client) -> list[Guard]:
+    """The unique values of `client` (whether or not it holds their guards)."""
     guards = []
     if client.email:
         guards.append(Guard("email", email_key(client.email)))
     if client.phone:
         guards.append(Guard("phone", client.phone))
     return guards
+
+
+def held_guards(client: Client) -> list[Guard]:
+    """The guards `client` holds: none for values written while duplicates were allowed."""
+    return [g for g in guards_of(client) if g.field in client.guarded]
 
 
 class ClientService:
@@ -119,6 +125,7 @@ class ClientService:
                 else None
             )
             guards = [] if context.settings.allow_duplicates else guards_of(client)
+            client = client.model_copy(update={"guarded": [g.field for g in guards]})
             event = self._event(
                 who, client, "created", field_changes({}, client.editable()), client.created_at
             )
@@ -127,7 +134,10 @@ class ClientService:
                 self.repo.create_client(who.tenant_id, client, event, guards, counters, idem)
                 return client
             except GuardTakenError as exc:
-                raise self._duplicate(who, exc.guards) from exc
+                duplicate = self._duplicate(who, exc.guards)
+                if duplicate is not None:
+                    raise duplicate from exc
+                # the holder went away in the meantime: try again
             except IdempotencyKeyTakenError:
                 earlier = self._replay(who, idempotency_key or "", request_hash)
                 if earlier is not None:
@@ -190,16 +200,17 @@ class ClientService:
             return who.name or who.email or who.user_id
         raise InvalidInputError.one("owner_id", f"no user {owner_id!r} in this organisation")
 
-    def _duplicate(self, who: Principal, guards: list[Guard]) -> DuplicateError:
+    def _duplicate(self, who: Principal, guards: list[Guard]) -> DuplicateError | None:
+        """The 409 for taken values; None when every holder has gone since (retry)."""
         conflicts = []
         for guard, holder in self.repo.guard_holders(who.tenant_id, guards):
-            if holder is None:  # released in the meantime: report without a holder
-                conflicts.append(Conflict(guard.field, None, None, None))
-            elif who.can_see_client(holder.owner_id):
+            if holder is None:
+                continue
+            if who.can_see_client(holder.owner_id):
                 conflicts.append(Conflict(guard.field, holder.id, holder.name, holder.owner_name))
             else:
                 conflicts.append(Conflict(guard.field, None, None, holder.owner_name))
-        return DuplicateError(conflicts)
+        return DuplicateError(conflicts) if conflicts else None
 
     @staticmethod
     def _event(
@@ -248,7 +259,10 @@ class ClientService:
                 self._write_update(who, current, after, diff, action, context)
                 return after.model_copy(update={"version": current.version + 1})
             except GuardTakenError as exc:
-                raise self._duplicate(who, exc.guards) from exc
+                duplicate = self._duplicate(who, exc.guards)
+                if duplicate is not None:
+                    raise duplicate from exc
+                continue  # the holder went away in the meantime: try again
             except StaleWriteError:
                 # Re-read. With If-Match or a body version the check answers 412 / 409;
                 # without, the patch is applied on top of the newer version.
@@ -294,11 +308,12 @@ class ClientService:
         action: str,
         context: WriteContext,
     ) -> None:
-        guarded = not context.settings.allow_duplicates
-        before_guards, after_guards = set(guards_of(current)), set(guards_of(after))
-        add = sorted(after_guards - before_guards, key=str) if guarded else []
-        drop = sorted(before_guards - after_guards, key=str)
-        tz = context.settings.timezone
+        held, wanted = set(held_guards(current)), set(guards_of(after))
+        new_values = wanted - set(guards_of(current))
+        add = [] if context.settings.allow_duplicates else sorted(new_values, key=str)
+        drop = sorted(held - wanted, key=str)
+        keep = held & wanted
+        after = after.model_copy(update={"guarded": sorted(g.field for g in keep | set(add))})
         self.repo.update_client(
             who.tenant_id,
             current,
@@ -306,7 +321,7 @@ class ClientService:
             self._event(who, current, action, diff, after.updated_at),
             add,
             drop,
-            counter_deltas(current, after, tz),
+            counter_deltas(current, after, context.settings.timezone),
         )
 
     def set_status(self, who: Principal, client_id: str, status: ClientStatus) -> Client:
@@ -320,6 +335,6 @@ class ClientService:
         settings = self.repo.load_context(who.tenant_id, []).settings
         counters = counter_deltas(client, None, settings.timezone)
         try:
-            self.repo.delete_client(who.tenant_id, client, guards_of(client), counters)
+            self.repo.delete_client(who.tenant_id, client, held_guards(client), counters)
         except StaleWriteError as exc:
             raise VersionConflictError(None) from exc

@@ -126,3 +126,16 @@ def test_concurrent_creates_get_distinct_sequential_numbers():
     with ThreadPoolExecutor(max_workers=8) as pool:
         made = list(pool.map(lambda i: service.create(who, ClientCreate(name=f"C{i}")), range(20)))
     assert sorted(c.number for c in made) == list(range(1, 21))
+
+
+def test_turning_duplicates_off_again_guards_new_values_and_spares_old_ones(api):
+    api.patch("/settings", {"allow_duplicates": True})
+    old = new_client(api, name="Old Ana", email="ana@example.com")
+    api.patch("/settings", {"allow_duplicates": False})
+    new = new_client(api, name="New Ana", email="ana@example.com")  # old one held no guard
+    r = api.post("/clients", {"name": "Third", "email": "ana@example.com"})
+    assert r.status == 409 and r.body["conflicts"][0]["client_id"] == new["id"]
+    # the old client can change and be deleted without touching the new one's guard
+    assert api.patch(f"/clients/{old['id']}", {"email": "old@example.com"}).status == 200
+    assert api.delete(f"/clients/{old['id']}").status == 204
+    assert api.post("/clients", {"name": "Fourth", "email": "ana@example.com"}).status == 409

@@ -504,15 +504,9 @@ def test_counters_equal_a_recount_of_the_remaining_clients(
     assert stored["n_created_2026-02"] == 1
 
 
-# --- known bugs ----------------------------------------------------------------------------
+# --- bugs found and fixed ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/clients.py drops every email/phone guard of the client, including "
-    "values it never held (created while duplicates were allowed); the repository "
-    "refuses to drop a guard another client holds, so the delete fails every time",
-)
 def test_a_client_created_while_duplicates_were_allowed_can_be_deleted(
     service: ClientService, tenants: FakeTenantRepository
 ) -> None:
@@ -527,11 +521,6 @@ def test_a_client_created_while_duplicates_were_allowed_can_be_deleted(
         service.get(ADMIN, first.id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="same cause: changing the email of a client that never held its email guard "
-    "tries to drop another client's guard, and every retry is refused",
-)
 def test_a_client_created_while_duplicates_were_allowed_can_change_its_email(
     service: ClientService, tenants: FakeTenantRepository
 ) -> None:
@@ -545,11 +534,6 @@ def test_a_client_created_while_duplicates_were_allowed_can_change_its_email(
     assert changed.email == "ana.garcia@example.com"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="domain/errors.py DuplicateError: a conflict whose holder was deleted between "
-    "the refused write and the holder lookup reads 'in use by a client of None'",
-)
 def test_a_duplicate_whose_holder_just_went_away_is_not_reported_as_held_by_none(
     service: ClientService, repo: FakeClientRepository
 ) -> None:
