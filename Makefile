@@ -33,8 +33,13 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 ## Mint a bearer token for the running local stack: make token TENANT=school USER=u-admin ROLE=admin
+# USER is also the shell's login name: only a USER given on the command line counts.
 token: $(STAMP)
-	@$(BIN)/python -m local.tokens --tenant "$(TENANT)" --user "$(USER)" --role "$(ROLE)"
+	@if [ "$(origin USER)" != "command line" ] || [ -z "$(TENANT)" ] || [ -z "$(ROLE)" ]; then \
+		echo "usage: make token TENANT=<tenant> USER=<user id> ROLE=admin|manager|sales [NAME=...]"; \
+		exit 2; fi
+	@$(BIN)/python -m local.tokens --tenant "$(TENANT)" --user "$(USER)" --role "$(ROLE)" \
+		--name "$(NAME)"
 
 ## Build the CloudFormation template offline (no credentials needed) into out/.
 package: $(STAMP)

@@ -28,7 +28,7 @@ def table_definition(logical_id: str = "CrmTable") -> dict[str, Any]:
 
 
 def create_resources(settings: Any, session: Any = None) -> None:
-    """Table, buckets and the import queue named by `settings`, as the template declares them."""
+    """The table and the buckets named by `settings`, as the template declares them."""
     import boto3
 
     session = session or boto3.session.Session(region_name=settings.aws_region)
