@@ -2,10 +2,13 @@
 
 from chalice.app import Chalice
 
+from chalicelib.api.activities import activities_bp
 from chalicelib.api.auth import auth_bp
 from chalicelib.api.clients import clients_bp
 from chalicelib.api.health import health_bp
 from chalicelib.api.openapi import openapi_bp
+from chalicelib.api.tags import tags_bp
+from chalicelib.api.tasks import tasks_bp
 from chalicelib.api.tenants import tenants_bp
 
 app = Chalice(app_name="crm")
@@ -13,4 +16,7 @@ app.register_blueprint(auth_bp)
 app.register_blueprint(health_bp)
 app.register_blueprint(clients_bp)
 app.register_blueprint(tenants_bp)
+app.register_blueprint(activities_bp)
+app.register_blueprint(tasks_bp)
+app.register_blueprint(tags_bp)
 app.register_blueprint(openapi_bp)

@@ -3,31 +3,34 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.expressions.condition import Condition
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.operand import Path
 from pynamodb.indexes import GlobalSecondaryIndex
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import (
     ClientItem,
+    ClientTagItem,
     CountersItem,
     EventItem,
     GuardItem,
     IdempotencyItem,
     Item,
+    SummaryItem,
     TenantItem,
     UserItem,
     bind,
 )
 from chalicelib.adapters.tenants_repo import default_settings, settings_from_item, user_from_item
+from chalicelib.adapters.tx import Tx
 from chalicelib.config import Settings, get_settings
 from chalicelib.domain.clients import Address, Client
+from chalicelib.domain.profile import Summary
+from chalicelib.domain.tags import Tag
 from chalicelib.domain.tenants import TenantSettings, User
 from chalicelib.domain.timeline import TimelineEvent
 from chalicelib.services.ports import (
@@ -82,6 +85,8 @@ def client_to_item(tenant: str, client: Client, *, new: bool = False) -> ClientI
         notes=client.notes,
         stars=client.stars,
         custom=client.custom or None,
+        converted_at=_ts(client.converted_at) if client.converted_at else None,
+        student_id=client.student_id,
         created_at=created,
         updated_at=_ts(client.updated_at),
         created_by=client.created_by,
@@ -122,6 +127,8 @@ def client_from_item(item: ClientItem) -> Client:
         notes=item.notes,
         stars=int(item.stars or 0),
         custom=_plain(item.custom) or {},
+        converted_at=datetime.fromisoformat(item.converted_at) if item.converted_at else None,
+        student_id=item.student_id,
         created_at=datetime.fromisoformat(item.created_at),
         updated_at=datetime.fromisoformat(item.updated_at),
         created_by=item.created_by,
@@ -142,6 +149,9 @@ def event_to_item(tenant: str, event: TimelineEvent) -> EventItem:
         actor_name=event.actor_name,
         action=event.action,
         changes=event.changes or None,
+        reason=event.reason,
+        subject=event.subject,
+        private_for=event.private_for,
     )
 
 
@@ -154,58 +164,38 @@ def event_from_item(item: EventItem) -> TimelineEvent:
         actor_name=item.actor_name,
         action=item.action,
         changes=_plain(item.changes) or {},
+        reason=item.reason,
+        subject=_plain(item.subject),
+        private_for=item.private_for,
     )
-
-
-class _Tx:
-    """A TransactWrite whose operations carry labels, so a refusal can say which failed.
-
-    DynamoDB reports one cancellation reason per operation, in the order PynamoDB sends
-    them: condition checks, deletes, puts, updates.
-    """
-
-    _ORDER = ("delete", "put", "update")
-
-    def __init__(self) -> None:
-        self._ops: list[tuple[str, str, Callable[[TransactWrite], None]]] = []
-
-    def put(self, label: str, item: Item, condition: Condition | None = None) -> None:
-        self._ops.append(("put", label, lambda tx: tx.save(item, condition=condition)))
-
-    def delete(self, label: str, item: Item, condition: Condition | None = None) -> None:
-        self._ops.append(("delete", label, lambda tx: tx.delete(item, condition=condition)))
-
-    def update(self, label: str, item: Item, actions: list[Any], condition: Any = None) -> None:
-        op = ("update", label, lambda tx: tx.update(item, actions=actions, condition=condition))
-        self._ops.append(op)
-
-    def commit(self) -> set[str]:
-        """Write; on refusal return the labels whose condition failed (empty: success)."""
-        try:
-            with TransactWrite(connection=bind()) as tx:
-                for _, _, apply in self._ops:
-                    apply(tx)
-        except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            order = [label for kind in self._ORDER for k, label, _ in self._ops if k == kind]
-            codes = [r.code if r is not None else None for r in reasons]
-            failed = {
-                label
-                for label, code in zip(order, codes, strict=False)
-                if code == "ConditionalCheckFailed"
-            }
-            if failed:
-                return failed
-            if "TransactionConflict" in codes:
-                raise StaleWriteError("concurrent transaction") from exc
-            raise
-        return set()
 
 
 def _counter_actions(counters: dict[str, int]) -> list[Any]:
     # An update may create the counters item: it must carry its discriminator too.
     adds = [Path(name).add(delta) for name, delta in sorted(counters.items())]
     return [Path("entity").set("counters"), *adds]
+
+
+def summary_to_item(tenant: str, client_id: str, summary: Summary) -> SummaryItem:
+    versioned: dict[str, Any] = {"version": summary.version} if summary.version else {}
+    return SummaryItem(
+        keys.client_pk(tenant, client_id),
+        keys.SUMMARY_SK,
+        client_id=client_id,
+        open_tasks=summary.open_tasks,
+        scheduled=summary.scheduled,
+        recent_done=summary.recent_done,
+        **versioned,
+    )
+
+
+def summary_from_item(item: SummaryItem) -> Summary:
+    return Summary(
+        open_tasks=int(item.open_tasks or 0),
+        scheduled=_plain(item.scheduled) or {},
+        recent_done=_plain(item.recent_done) or {},
+        version=int(item.version or 0),
+    )
 
 
 class DynamoClientRepository:
@@ -253,6 +243,22 @@ class DynamoClientRepository:
             return None
         return client_from_item(item)
 
+    def get_profile(self, tenant: str, client_id: str) -> tuple[Client | None, Summary, list[Tag]]:
+        """The client, its summary and its tags: one Query of the collection's head."""
+        bind()
+        client, summary, tags = None, Summary(), []
+        head = Item.query(
+            keys.client_pk(tenant, client_id), Item.sk.startswith(keys.PROFILE_PREFIX)
+        )
+        for item in head:
+            if isinstance(item, ClientItem):
+                client = client_from_item(item)
+            elif isinstance(item, SummaryItem):
+                summary = summary_from_item(item)
+            elif isinstance(item, ClientTagItem):
+                tags.append(Tag(id=item.tag_id, name=item.name, color=item.color))
+        return client, summary, tags
+
     def get_client_with_context(
         self, tenant: str, client_id: str, user_ids: list[str]
     ) -> tuple[Client | None, WriteContext]:
@@ -270,9 +276,9 @@ class DynamoClientRepository:
         bind()
         index: GlobalSecondaryIndex[Item]
         if owner_id is None:
-            index, partition = Item.by_tenant, keys.clients_by_tenant(tenant)
+            index, partition = Item.gsi1, keys.clients_by_tenant(tenant)
         else:
-            index, partition = Item.by_owner, keys.clients_by_owner(tenant, owner_id)
+            index, partition = Item.gsi2, keys.clients_by_owner(tenant, owner_id)
         results = index.query(
             partition,
             scan_index_forward=False,
@@ -284,12 +290,26 @@ class DynamoClientRepository:
         return clients, results.last_evaluated_key
 
     def list_events(
-        self, tenant: str, client_id: str, limit: int, start: dict[str, Any] | None
+        self,
+        tenant: str,
+        client_id: str,
+        limit: int,
+        start: dict[str, Any] | None,
+        private_visible_to: str | None = None,
     ) -> tuple[list[TimelineEvent], dict[str, Any] | None]:
+        """Newest first. With `private_visible_to`, events about private activities of
+        other responsibles are filtered out (the page may then come back short, with a
+        cursor)."""
         bind()
+        hide_private = None
+        if private_visible_to is not None:
+            hide_private = EventItem.private_for.does_not_exist() | (
+                EventItem.private_for == private_visible_to
+            )
         results = Item.query(
             keys.client_pk(tenant, client_id),
-            Item.sk.startswith("EV#"),
+            Item.sk.startswith(keys.EVENT_PREFIX),
+            filter_condition=hide_private,
             scan_index_forward=False,
             limit=limit,
             page_size=limit,
@@ -345,7 +365,7 @@ class DynamoClientRepository:
         idempotency: IdempotencyRecord | None,
     ) -> None:
         """One transaction: client, guards, number, counters, timeline event, idempotency."""
-        tx = _Tx()
+        tx = Tx()
         item = client_to_item(tenant, client, new=True)
         tx.put("client", item, Item.pk.does_not_exist())
         for guard in guards:
@@ -360,6 +380,7 @@ class DynamoClientRepository:
         )
         tx.put("number", number_guard, Item.pk.does_not_exist())
         tx.put("event", event_to_item(tenant, event))
+        tx.put("summary", summary_to_item(tenant, client.id, Summary()), Item.pk.does_not_exist())
         if idempotency is not None:
             record = IdempotencyItem(
                 keys.idempotency_pk(tenant, idempotency.user_id, idempotency.key),
@@ -389,7 +410,7 @@ class DynamoClientRepository:
             raise GuardTakenError(taken)
         raise StaleWriteError(", ".join(sorted(failed)))
 
-    def _drop_guard(self, tx: _Tx, tenant: str, guard: Guard, client_id: str) -> None:
+    def _drop_guard(self, tx: Tx, tenant: str, guard: Guard, client_id: str) -> None:
         item = GuardItem(guard_pk(tenant, guard), keys.GUARD_SK)
         mine = Item.pk.does_not_exist() | (GuardItem.client_id == client_id)
         tx.delete(f"drop-{guard.field}", item, mine)
@@ -405,7 +426,7 @@ class DynamoClientRepository:
         counters: dict[str, int],
     ) -> None:
         """One transaction, conditional on the version that was read."""
-        tx = _Tx()
+        tx = Tx()
         # Conditional on the version read; PynamoDB writes version + 1.
         item = client_to_item(tenant, after.model_copy(update={"version": before.version}))
         tx.put("client", item)
@@ -422,7 +443,7 @@ class DynamoClientRepository:
         self, tenant: str, client: Client, guards: list[Guard], counters: dict[str, int]
     ) -> None:
         """The client and its guards go in one transaction; the rest of its collection after."""
-        tx = _Tx()
+        tx = Tx()
         item = client_to_item(tenant, client)
         tx.delete("client", item)
         for guard in guards:

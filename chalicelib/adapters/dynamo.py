@@ -23,7 +23,9 @@ from pynamodb.models import Model
 from chalicelib.config import Settings, get_settings
 
 
-class ByTenantIndex(GlobalSecondaryIndex["Item"]):
+class Gsi1(GlobalSecondaryIndex["Item"]):
+    """Clients of a tenant by creation; pending tasks of a tenant by due time."""
+
     class Meta:
         index_name = "GSI1"
         projection = AllProjection()
@@ -32,13 +34,27 @@ class ByTenantIndex(GlobalSecondaryIndex["Item"]):
     gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
 
 
-class ByOwnerIndex(GlobalSecondaryIndex["Item"]):
+class Gsi2(GlobalSecondaryIndex["Item"]):
+    """Per person: clients by owner; scheduled activities by responsible; open tasks by
+    assignee."""
+
     class Meta:
         index_name = "GSI2"
         projection = AllProjection()
 
     gsi2pk = UnicodeAttribute(hash_key=True, attr_name="GSI2PK")
     gsi2sk = UnicodeAttribute(range_key=True, attr_name="GSI2SK")
+
+
+class Gsi3(GlobalSecondaryIndex["Item"]):
+    """A client's activities by time; the clients a tag is set on."""
+
+    class Meta:
+        index_name = "GSI3"
+        projection = AllProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True, attr_name="GSI3PK")
+    gsi3sk = UnicodeAttribute(range_key=True, attr_name="GSI3SK")
 
 
 class Item(Model):
@@ -54,9 +70,12 @@ class Item(Model):
     gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
     gsi2pk = UnicodeAttribute(null=True, attr_name="GSI2PK")
     gsi2sk = UnicodeAttribute(null=True, attr_name="GSI2SK")
+    gsi3pk = UnicodeAttribute(null=True, attr_name="GSI3PK")
+    gsi3sk = UnicodeAttribute(null=True, attr_name="GSI3SK")
 
-    by_tenant = ByTenantIndex()
-    by_owner = ByOwnerIndex()
+    gsi1 = Gsi1()
+    gsi2 = Gsi2()
+    gsi3 = Gsi3()
 
 
 class ClientItem(Item, discriminator="client"):
@@ -78,6 +97,8 @@ class ClientItem(Item, discriminator="client"):
     notes = UnicodeAttribute(null=True)
     stars = NumberAttribute(default=0)
     custom = MapAttribute[str, Any](null=True)
+    converted_at = UnicodeAttribute(null=True)
+    student_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     created_by = UnicodeAttribute()
@@ -93,6 +114,80 @@ class EventItem(Item, discriminator="event"):
     actor_name = UnicodeAttribute(null=True)
     action = UnicodeAttribute()
     changes = MapAttribute[str, Any](null=True)
+    reason = UnicodeAttribute(null=True)
+    subject = MapAttribute[str, Any](null=True)
+    private_for = UnicodeAttribute(null=True)
+
+
+class SummaryItem(Item, discriminator="summary"):
+    """Beside each client: open tasks, scheduled and latest done activities."""
+
+    client_id = UnicodeAttribute()
+    open_tasks = NumberAttribute(default=0)
+    scheduled = MapAttribute[str, Any](null=True)
+    recent_done = MapAttribute[str, Any](null=True)
+    version = VersionAttribute()
+
+
+class ActivityItem(Item, discriminator="activity"):
+    activity_id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    at = UnicodeAttribute()
+    notes = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    responsible_id = UnicodeAttribute()
+    responsible_name = UnicodeAttribute(null=True)
+    result = UnicodeAttribute(null=True)
+    private = BooleanAttribute(default=False)
+    follow_up_task_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+
+
+class NoteItem(Item, discriminator="note"):
+    note_id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    text = UnicodeAttribute()
+    author_id = UnicodeAttribute()
+    author_name = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class TaskItem(Item, discriminator="task"):
+    task_id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    description = UnicodeAttribute()
+    due_at = UnicodeAttribute(null=True)
+    due_date = UnicodeAttribute(null=True)
+    due_sort = UnicodeAttribute()
+    color = UnicodeAttribute(null=True)
+    assignee_id = UnicodeAttribute()
+    assignee_name = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    completed_at = UnicodeAttribute(null=True)
+    reminders = ListAttribute[str](null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+
+
+class TagItem(Item, discriminator="tag"):
+    tag_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    color = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class ClientTagItem(Item, discriminator="client_tag"):
+    """A tag set on a client, with the tag's name and colour copied for the profile."""
+
+    tag_id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    color = UnicodeAttribute()
 
 
 class GuardItem(Item, discriminator="guard"):
@@ -148,6 +243,12 @@ _MODELS: tuple[type[Item], ...] = (
     CountersItem,
     UserItem,
     HealthItem,
+    SummaryItem,
+    ActivityItem,
+    NoteItem,
+    TaskItem,
+    TagItem,
+    ClientTagItem,
 )
 _bound: dict[str, str] = {}
 

@@ -42,6 +42,42 @@ def event_sk(at: str, event_id: str) -> str:
     return f"EV#{at}#{event_id}"
 
 
+EVENT_PREFIX = "EV#"
+PROFILE_PREFIX = "#"  # the client, its summary and its tag links: the profile in one Query
+SUMMARY_SK = "#SUMMARY"
+
+
+def client_tag_sk(tag_id: str) -> str:
+    return f"#TAG#{tag_id}"
+
+
+ACTIVITY_PREFIX, NOTE_PREFIX, TASK_PREFIX = "ACT#", "NOTE#", "TASK#"
+
+
+def activity_sk(own_id: str) -> str:
+    return f"{ACTIVITY_PREFIX}{own_id}"
+
+
+def note_sk(own_id: str) -> str:
+    return f"{NOTE_PREFIX}{own_id}"
+
+
+def task_sk(own_id: str) -> str:
+    return f"{TASK_PREFIX}{own_id}"
+
+
+# The tenant's tag catalogue (in the tenant partition) and the tag-name guards.
+TAG_PREFIX = "TAG#"
+
+
+def tag_sk(tag_id: str) -> str:
+    return f"{TAG_PREFIX}{tag_id}"
+
+
+def tag_name_guard_pk(tenant: str, name_key: str) -> str:
+    return f"T#{tenant}#TAGNAME#{name_key}"
+
+
 # Uniqueness guards: one item per value that must be unique in the tenant.
 GUARD_SK = "GUARD"
 
@@ -79,6 +115,35 @@ def clients_by_owner(tenant: str, owner_id: str) -> str:
 
 def created_sort(created_at: str, client_id: str) -> str:
     return f"{created_at}#{client_id}"
+
+
+def time_sort(at: str, ident: str) -> str:
+    return f"{at}#{ident}"
+
+
+def scheduled_by_responsible(tenant: str, user_id: str) -> str:
+    """GSI2 (sparse): scheduled activities of one responsible, by time."""
+    return f"T#{tenant}#SCHED#{user_id}"
+
+
+def open_tasks_by_assignee(tenant: str, user_id: str) -> str:
+    """GSI2 (sparse): pending tasks of one assignee, by the instant they fall due."""
+    return f"T#{tenant}#OPEN#{user_id}"
+
+
+def open_tasks_of_tenant(tenant: str) -> str:
+    """GSI1 (sparse): every pending task of a tenant, by the instant it falls due."""
+    return f"T#{tenant}#OPEN"
+
+
+def activities_of_client(tenant: str, client_id: str) -> str:
+    """GSI3: a client's activities by their time."""
+    return f"T#{tenant}#C#{client_id}#ACT"
+
+
+def clients_with_tag(tenant: str, tag_id: str) -> str:
+    """GSI3: the clients a tag is set on (its links)."""
+    return f"T#{tenant}#TAG#{tag_id}"
 
 
 HEALTH_PK = "HEALTH"

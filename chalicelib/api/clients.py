@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel
 
 from chalicelib.api.deps import client_service
 from chalicelib.api.routing import CURSOR, LIMIT, Req, etag, json_response, page_response, route
-from chalicelib.domain.clients import Client, ClientCreate, ClientPage, ClientStatus, ClientUpdate
+from chalicelib.domain.clients import (
+    Client,
+    ClientCreate,
+    ClientPage,
+    ClientStatus,
+    ClientUpdate,
+    StageChange,
+    StarsChange,
+    StudentLink,
+)
+from chalicelib.domain.profile import ClientProfile
 from chalicelib.domain.timeline import TimelineEvent
 
 clients_bp = Blueprint(__name__)
@@ -63,14 +75,14 @@ def list_clients() -> Response:
     clients_bp,
     "/clients/{client_id}",
     "GET",
-    summary="Get a client",
+    summary="A client's profile: the client, its tags, open tasks, next and last activity",
     tag=TAG,
-    response=Client,
+    response=ClientProfile,
     errors=(404,),
 )
 def get_client(client_id: str) -> Response:
     req = Req(clients_bp)
-    return _one(client_service().get(req.principal, req.id(client_id, "Client")))
+    return _one(client_service().profile(req.principal, req.id(client_id, "Client")))
 
 
 @route(
@@ -152,3 +164,65 @@ def client_timeline(client_id: str) -> Response:
     scope = f"timeline:{who.tenant_id}:{cid}"
     items, last = client_service().timeline(who, cid, req.limit(), req.cursor(scope))
     return page_response(TimelinePage, items, last, scope)
+
+
+def _lifecycle(
+    path: str, summary: str, body: type[BaseModel] | None = None
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    return route(
+        clients_bp,
+        f"/clients/{{client_id}}/{path}",
+        "PUT" if path == "stars" else "POST",
+        summary=summary,
+        tag=TAG,
+        body=body,
+        response=Client,
+        errors=(400, 404, 409),
+    )
+
+
+@_lifecycle("stage", "Move a client to any stage, with a reason", StageChange)
+def change_stage(client_id: str) -> Response:
+    req = Req(clients_bp)
+    cid, body = req.id(client_id, "Client"), req.body(StageChange)
+    return _one(client_service().change_stage(req.principal, cid, body.stage, body.reason))
+
+
+@_lifecycle("convert", "Convert a lead or prospect into an active client")
+def convert_client(client_id: str) -> Response:
+    req = Req(clients_bp)
+    return _one(client_service().convert(req.principal, req.id(client_id, "Client")))
+
+
+@_lifecycle("promote-vip", "Promote a client to VIP")
+def promote_vip(client_id: str) -> Response:
+    req = Req(clients_bp)
+    return _one(client_service().promote_vip(req.principal, req.id(client_id, "Client")))
+
+
+@_lifecycle("stars", "Set a client's stars (0 to 3)", StarsChange)
+def set_stars(client_id: str) -> Response:
+    req = Req(clients_bp)
+    cid, body = req.id(client_id, "Client"), req.body(StarsChange)
+    return _one(client_service().set_stars(req.principal, cid, body.stars))
+
+
+@_lifecycle("link-student", "Link the client to a student record", StudentLink)
+def link_student(client_id: str) -> Response:
+    req = Req(clients_bp)
+    cid, body = req.id(client_id, "Client"), req.body(StudentLink)
+    return _one(client_service().link_student(req.principal, cid, body.student_id))
+
+
+@route(
+    clients_bp,
+    "/clients/{client_id}/link-student",
+    "DELETE",
+    summary="Unlink the student",
+    tag=TAG,
+    response=Client,
+    errors=(404,),
+)
+def unlink_student(client_id: str) -> Response:
+    req = Req(clients_bp)
+    return _one(client_service().link_student(req.principal, req.id(client_id, "Client"), None))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from chalicelib.services.clients import ClientService
+from chalicelib.services.relations import RelationsService
 from chalicelib.services.tenants import TenantService
 
 
@@ -22,6 +23,15 @@ def tenant_service() -> TenantService:
     return TenantService(DynamoTenantRepository())
 
 
+@lru_cache(maxsize=1)
+def relations_service() -> RelationsService:
+    from chalicelib.adapters.relations_repo import DynamoRelationsRepository
+    from chalicelib.adapters.tenants_repo import DynamoTenantRepository
+
+    return RelationsService(DynamoRelationsRepository(), DynamoTenantRepository())
+
+
 def reset() -> None:
     client_service.cache_clear()
     tenant_service.cache_clear()
+    relations_service.cache_clear()

@@ -24,6 +24,7 @@ _MAPPING: list[tuple[type[Exception], int, str, str]] = [
     (e.DuplicateError, 409, "Already in use", "duplicate"),
     (e.VersionConflictError, 409, "Changed by someone else", "version-conflict"),
     (StaleWriteError, 409, "Changed by someone else", "version-conflict"),
+    (e.StateConflictError, 409, "Not possible now", "state-conflict"),
     (e.PreconditionFailedError, 412, "Precondition failed", "precondition-failed"),
     (e.IdempotencyKeyReusedError, 422, "Idempotency-Key reused", "idempotency-key-reused"),
 ]

@@ -154,6 +154,9 @@ class Req:
     def cursor(self, scope: str) -> dict[str, Any] | None:
         return decode_cursor(self.query("cursor"), scope, get_settings().cursor_secret)
 
+    def next_cursor(self, last_key: dict[str, Any] | None, scope: str) -> str | None:
+        return encode_cursor(last_key, scope, get_settings().cursor_secret)
+
     def header(self, name: str) -> str | None:
         value = self.raw.headers.get(name.lower())
         return str(value) if value is not None else None

@@ -176,6 +176,8 @@ EDITABLE_FIELDS = (
     "notes",
     "stars",
     "custom",
+    "converted_at",
+    "student_id",
 )
 
 
@@ -200,6 +202,8 @@ class Client(BaseModel):
     notes: str | None = None
     stars: int = 0
     custom: dict[str, Any] = Field(default_factory=dict)
+    converted_at: datetime | None = Field(default=None, description="when it became a client")
+    student_id: str | None = Field(default=None, description="linked academic record")
     created_at: datetime
     updated_at: datetime
     created_by: str
@@ -244,3 +248,28 @@ def field_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, di
         if before.get(name) != after.get(name)
         and not (before.get(name) in empty and after.get(name) in empty)
     }
+
+
+class StageChange(BaseModel):
+    """Body of `POST /clients/{id}/stage`: any stage to any stage, with an optional reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stage: Key
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class StarsChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stars: Stars
+
+
+class StudentLink(BaseModel):
+    """A reference to a record in another system (the school's academic module)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    student_id: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    ]

@@ -90,6 +90,10 @@ class VersionConflictError(DomainError):
         self.current_version = current_version
 
 
+class StateConflictError(DomainError):
+    """The record is not in a state that allows this (a task completed twice, …)."""
+
+
 class PreconditionFailedError(DomainError):
     """If-Match named a version that is no longer current."""
 

@@ -31,3 +31,7 @@ class Principal:
 
     def can_see_client(self, owner_id: str | None) -> bool:
         return self.sees_all_clients or owner_id == self.user_id
+
+    def sees_private_of(self, responsible_id: str | None) -> bool:
+        """A private activity is seen by its responsible, managers and admins only."""
+        return self.sees_all_clients or responsible_id == self.user_id

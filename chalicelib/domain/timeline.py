@@ -18,3 +18,12 @@ class TimelineEvent(BaseModel):
     changes: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="{field: {before, after}}"
     )
+    reason: str | None = None
+    subject: dict[str, Any] | None = Field(
+        default=None, description="the activity, note, task or tags the event is about"
+    )
+    private_for: str | None = Field(
+        default=None,
+        exclude=True,
+        description="about a private activity: only this responsible (and managers) see it",
+    )

@@ -7,6 +7,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from chalicelib.domain.clients import (
     Client,
     ClientCreate,
     ClientStatus,
+    ClientType,
     ClientUpdate,
     field_changes,
 )
@@ -26,9 +28,11 @@ from chalicelib.domain.errors import (
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
+    StateConflictError,
     VersionConflictError,
 )
 from chalicelib.domain.principal import Principal
+from chalicelib.domain.profile import ClientProfile, build_profile
 from chalicelib.domain.stats import counter_deltas
 from chalicelib.domain.timeline import TimelineEvent
 from chalicelib.services.ports import (
@@ -74,6 +78,18 @@ def held_guards(client: Client) -> list[Guard]:
     return [g for g in guards_of(client) if g.field in client.guarded]
 
 
+@dataclass(frozen=True)
+class Change:
+    """A change to a client: the fields, what the timeline calls it, and its guards."""
+
+    fields: dict[str, Any]
+    action: str
+    reason: str | None = None
+    if_match: int | None = None
+    version: int | None = None
+    derive: Callable[[Client], dict[str, Any]] | None = None
+
+
 class ClientService:
     def __init__(self, repo: ClientRepository, clock: Clock = utcnow) -> None:
         self.repo = repo
@@ -100,7 +116,8 @@ class ClientService:
         self, who: Principal, client_id: str, limit: int, start: dict[str, Any] | None
     ) -> tuple[list[TimelineEvent], dict[str, Any] | None]:
         self.get(who, client_id)
-        return self.repo.list_events(who.tenant_id, client_id, limit, start)
+        private_to = None if who.sees_all_clients else who.user_id
+        return self.repo.list_events(who.tenant_id, client_id, limit, start, private_to)
 
     # --- creating --------------------------------------------------------------------------
 
@@ -214,7 +231,12 @@ class ClientService:
 
     @staticmethod
     def _event(
-        who: Principal, client: Client, action: str, changes: dict[str, Any], at: datetime
+        who: Principal,
+        client: Client,
+        action: str,
+        changes: dict[str, Any],
+        at: datetime,
+        reason: str | None = None,
     ) -> TimelineEvent:
         return TimelineEvent(
             id=new_id(),
@@ -224,17 +246,13 @@ class ClientService:
             actor_name=who.name or None,
             action=action,
             changes=changes,
+            reason=reason,
         )
 
     # --- changing --------------------------------------------------------------------------
 
     def update(
-        self,
-        who: Principal,
-        client_id: str,
-        patch: ClientUpdate,
-        if_match: int | None = None,
-        action: str = "updated",
+        self, who: Principal, client_id: str, patch: ClientUpdate, if_match: int | None = None
     ) -> Client:
         """Apply `patch` to the current version; never loses a concurrent change.
 
@@ -242,21 +260,25 @@ class ClientService:
         (412 / 409). Without either, a concurrent change is re-read and the patch applied
         on top of it.
         """
-        changes = patch.changes()
-        owner_ids = [changes["owner_id"]] if changes.get("owner_id") else []
+        change = Change(patch.changes(), "updated", if_match=if_match, version=patch.version)
+        return self._change(who, client_id, change)
+
+    def _change(self, who: Principal, client_id: str, change: Change) -> Client:
+        owner_ids = [change.fields["owner_id"]] if change.fields.get("owner_id") else []
         for attempt in range(MAX_ATTEMPTS):
             backoff(attempt)
             current, context = self.repo.get_client_with_context(
                 who.tenant_id, client_id, owner_ids
             )
             current = self._visible(who, current, client_id)
-            self._check_expected(current, if_match, patch.version)
-            after = self._apply(who, current, changes, context)
+            self._check_expected(current, change.if_match, change.version)
+            fields = change.fields | (change.derive(current) if change.derive else {})
+            after = self._apply(who, current, fields, context)
             diff = field_changes(current.editable(), after.editable())
             if not diff:
                 return current
             try:
-                self._write_update(who, current, after, diff, action, context)
+                self._write_update(who, current, after, diff, change, context)
                 return after.model_copy(update={"version": current.version + 1})
             except GuardTakenError as exc:
                 duplicate = self._duplicate(who, exc.guards)
@@ -305,7 +327,7 @@ class ClientService:
         current: Client,
         after: Client,
         diff: dict[str, Any],
-        action: str,
+        change: Change,
         context: WriteContext,
     ) -> None:
         held, wanted = set(held_guards(current)), set(guards_of(after))
@@ -318,7 +340,7 @@ class ClientService:
             who.tenant_id,
             current,
             after,
-            self._event(who, current, action, diff, after.updated_at),
+            self._event(who, current, change.action, diff, after.updated_at, change.reason),
             add,
             drop,
             counter_deltas(current, after, context.settings.timezone),
@@ -326,7 +348,49 @@ class ClientService:
 
     def set_status(self, who: Principal, client_id: str, status: ClientStatus) -> Client:
         action = "reactivated" if status is ClientStatus.ACTIVE else "deactivated"
-        return self.update(who, client_id, ClientUpdate(status=status), action=action)
+        return self._change(who, client_id, Change({"status": status}, action))
+
+    def change_stage(
+        self, who: Principal, client_id: str, stage: str, reason: str | None
+    ) -> Client:
+        """Any stage to any stage (back from won or lost too), with an optional reason."""
+        change = Change({"stage": stage}, "stage_changed", reason=reason)
+        return self._change(who, client_id, change)
+
+    def convert(self, who: Principal, client_id: str) -> Client:
+        """A lead or prospect becomes an active client; `converted_at` says when."""
+
+        def derive(current: Client) -> dict[str, Any]:
+            if current.type not in (ClientType.LEAD, ClientType.PROSPECT):
+                raise StateConflictError(
+                    f"Only a lead or a prospect can be converted; this one is a "
+                    f"{current.type.value}."
+                )
+            return {"converted_at": self.clock()}
+
+        fields = {"type": ClientType.CLIENT, "status": ClientStatus.ACTIVE}
+        return self._change(who, client_id, Change(fields, "converted", derive=derive))
+
+    def promote_vip(self, who: Principal, client_id: str) -> Client:
+        def derive(current: Client) -> dict[str, Any]:
+            if current.type is ClientType.VIP:
+                raise StateConflictError("The client is a VIP already.")
+            return {}
+
+        change = Change({"type": ClientType.VIP}, "promoted_vip", derive=derive)
+        return self._change(who, client_id, change)
+
+    def set_stars(self, who: Principal, client_id: str, stars: int) -> Client:
+        return self._change(who, client_id, Change({"stars": stars}, "stars_changed"))
+
+    def link_student(self, who: Principal, client_id: str, student_id: str | None) -> Client:
+        action = "student_linked" if student_id else "student_unlinked"
+        return self._change(who, client_id, Change({"student_id": student_id}, action))
+
+    def profile(self, who: Principal, client_id: str) -> ClientProfile:
+        """The client with its tags, task and activity summary: one Query."""
+        client, summary, tags = self.repo.get_profile(who.tenant_id, client_id)
+        return build_profile(who, self._visible(who, client, client_id), summary, tags)
 
     def delete(self, who: Principal, client_id: str) -> None:
         client = self.get(who, client_id)

@@ -6,9 +6,14 @@ The DynamoDB implementation is `adapters/clients_repo.py`; unit tests use an in-
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
+from chalicelib.domain.activities import Activity, Note
 from chalicelib.domain.clients import Client
+from chalicelib.domain.profile import Summary
+from chalicelib.domain.tags import Tag
+from chalicelib.domain.tasks import Task
 from chalicelib.domain.tenants import TenantSettings, User
 from chalicelib.domain.timeline import TimelineEvent
 
@@ -34,6 +39,20 @@ class WriteContext:
     settings: TenantSettings
     client_seq: int
     users: dict[str, User] = field(default_factory=dict)
+
+
+@dataclass
+class ClientScope:
+    """A client with what a write around it needs: its summary, one record, some users."""
+
+    client: Client | None = None
+    summary: Summary = field(default_factory=Summary)
+    child: Activity | Note | Task | None = None
+    users: dict[str, User] = field(default_factory=dict)
+
+
+class TagNameTakenError(Exception):
+    """Another tag of the tenant has this name (case-insensitive)."""
 
 
 class GuardTakenError(Exception):
@@ -96,8 +115,17 @@ class ClientRepository(Protocol):
 
     def get_idempotency(self, tenant: str, user_id: str, key: str) -> IdempotencyRecord | None: ...
 
+    def get_profile(
+        self, tenant: str, client_id: str
+    ) -> tuple[Client | None, Summary, list[Tag]]: ...
+
     def list_events(
-        self, tenant: str, client_id: str, limit: int, start: dict[str, object] | None
+        self,
+        tenant: str,
+        client_id: str,
+        limit: int,
+        start: dict[str, object] | None,
+        private_visible_to: str | None = None,
     ) -> tuple[list[TimelineEvent], dict[str, object] | None]: ...
 
 
@@ -113,3 +141,71 @@ class TenantRepository(Protocol):
     def put_user(self, tenant: str, user: User) -> User: ...
 
     def ping(self) -> None: ...
+
+
+Page = tuple[list[Any], dict[str, Any] | None]
+
+
+class RelationsRepository(Protocol):
+    def load_scope(
+        self, tenant: str, client_id: str, child: tuple[str, str] | None, user_ids: list[str]
+    ) -> ClientScope: ...
+
+    def list_activities(
+        self,
+        tenant: str,
+        client_id: str,
+        limit: int,
+        start: dict[str, Any] | None,
+        private_visible_to: str | None,
+    ) -> Page: ...
+
+    def pending_activities(
+        self, tenant: str, responsible_id: str, limit: int, start: dict[str, Any] | None
+    ) -> tuple[int, list[Activity], dict[str, Any] | None]: ...
+
+    def list_notes(
+        self, tenant: str, client_id: str, limit: int, start: dict[str, Any] | None
+    ) -> Page: ...
+
+    def list_tasks(
+        self, tenant: str, client_id: str, limit: int, start: dict[str, Any] | None
+    ) -> Page: ...
+
+    def open_tasks(
+        self,
+        tenant: str,
+        assignee_id: str | None,
+        due_from: datetime | None,
+        due_before: datetime,
+        limit: int,
+        start: dict[str, Any] | None,
+    ) -> Page: ...
+
+    def save(
+        self,
+        tenant: str,
+        client_id: str,
+        records: list[Activity | Note | Task],
+        events: list[TimelineEvent],
+        summary: Summary | None = None,
+        removed: list[Activity | Note | Task] | None = None,
+    ) -> None: ...
+
+    def list_tags(self, tenant: str) -> list[Tag]: ...
+
+    def get_tags(self, tenant: str, tag_ids: list[str]) -> dict[str, Tag]: ...
+
+    def create_tag(self, tenant: str, tag: Tag) -> Tag: ...
+
+    def update_tag(self, tenant: str, before: Tag, after: Tag) -> Tag: ...
+
+    def delete_tag(self, tenant: str, tag: Tag) -> list[str]: ...
+
+    def set_client_tags(
+        self, tenant: str, client_id: str, add: list[Tag], drop: list[Tag], event: TimelineEvent
+    ) -> None: ...
+
+    def get_client_tags(self, tenant: str, client_id: str) -> list[Tag]: ...
+
+    def users(self, tenant: str, user_ids: list[str]) -> dict[str, User]: ...

@@ -27,6 +27,16 @@ def team(api: Api) -> dict[str, Api]:
     return {uid: api.as_(uid, role, name=name) for uid, (role, name) in USERS.items()}
 
 
+PROFILE_EXTRAS = ("tags", "open_tasks", "scheduled_activities", "next_activity", "last_activity")
+
+
+def stored(api: Api, client_id: str) -> dict[str, Any]:
+    """The client as GET /clients/{id} returns it, without the profile's extras."""
+    r = api.get(f"/clients/{client_id}")
+    assert r.status == 200, r
+    return {k: v for k, v in r.body.items() if k not in PROFILE_EXTRAS}
+
+
 def new_client(api: Api, **fields: Any) -> dict[str, Any]:
     body = {"name": "Ana García", **fields}
     r = api.post("/clients", body)

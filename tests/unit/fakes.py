@@ -34,6 +34,8 @@ from typing import Any
 from chalicelib.adapters.keys import created_sort, event_sk
 from chalicelib.config import Settings
 from chalicelib.domain.clients import Client
+from chalicelib.domain.profile import Summary
+from chalicelib.domain.tags import Tag
 from chalicelib.domain.tenants import TenantSettings, User
 from chalicelib.domain.timeline import TimelineEvent
 from chalicelib.services.ports import (
@@ -185,11 +187,25 @@ class FakeClientRepository:
         return _page(clients, limit, start)
 
     def list_events(
-        self, tenant: str, client_id: str, limit: int, start: dict[str, object] | None
+        self,
+        tenant: str,
+        client_id: str,
+        limit: int,
+        start: dict[str, object] | None,
+        private_visible_to: str | None = None,
     ) -> tuple[list[TimelineEvent], dict[str, object] | None]:
         self._enter("list_events")
-        events = [e.model_copy(deep=True) for e in self._data[tenant].events.get(client_id, [])]
+        events = [
+            e.model_copy(deep=True)
+            for e in self._data[tenant].events.get(client_id, [])
+            if private_visible_to is None or e.private_for in (None, private_visible_to)
+        ]
         return _page(events, limit, start)
+
+    def get_profile(self, tenant: str, client_id: str) -> tuple[Client | None, Summary, list[Tag]]:
+        self._enter("get_profile")
+        client = self._data[tenant].clients.get(client_id)
+        return (client.model_copy(deep=True) if client else None), Summary(), []
 
     def guard_holders(self, tenant: str, guards: list[Guard]) -> list[tuple[Guard, Client | None]]:
         self._enter("guard_holders")
