@@ -10,8 +10,8 @@ from chalicelib.api.routing import (
     LIMIT,
     QueryParam,
     Req,
+    client_page,
     json_response,
-    page_response,
     route,
 )
 from chalicelib.domain.activities import (
@@ -60,11 +60,9 @@ def create_activity(client_id: str) -> Response:
     errors=(400, 404),
 )
 def list_activities(client_id: str) -> Response:
-    req = Req(activities_bp)
-    who, cid = req.principal, req.id(client_id, "Client")
-    scope = f"activities:{who.tenant_id}:{cid}:{who.user_id}"
-    items, last = relations_service().list_activities(who, cid, req.limit(), req.cursor(scope))
-    return page_response(ActivityPage, items, last, scope)
+    return client_page(
+        activities_bp, client_id, "activities", ActivityPage, relations_service().list_activities
+    )
 
 
 @route(
@@ -167,11 +165,7 @@ def create_note(client_id: str) -> Response:
     errors=(400, 404),
 )
 def list_notes(client_id: str) -> Response:
-    req = Req(activities_bp)
-    who, cid = req.principal, req.id(client_id, "Client")
-    scope = f"notes:{who.tenant_id}:{cid}"
-    items, last = relations_service().list_notes(who, cid, req.limit(), req.cursor(scope))
-    return page_response(NotePage, items, last, scope)
+    return client_page(activities_bp, client_id, "notes", NotePage, relations_service().list_notes)
 
 
 @route(

@@ -8,7 +8,16 @@ from chalice.app import Blueprint, Response
 from pydantic import BaseModel
 
 from chalicelib.api.deps import client_service
-from chalicelib.api.routing import CURSOR, LIMIT, Req, etag, json_response, page_response, route
+from chalicelib.api.routing import (
+    CURSOR,
+    LIMIT,
+    Req,
+    client_page,
+    etag,
+    json_response,
+    page_response,
+    route,
+)
 from chalicelib.domain.clients import (
     Client,
     ClientCreate,
@@ -159,11 +168,7 @@ def delete_client(client_id: str) -> Response:
     errors=(400, 404),
 )
 def client_timeline(client_id: str) -> Response:
-    req = Req(clients_bp)
-    who, cid = req.principal, req.id(client_id, "Client")
-    scope = f"timeline:{who.tenant_id}:{cid}"
-    items, last = client_service().timeline(who, cid, req.limit(), req.cursor(scope))
-    return page_response(TimelinePage, items, last, scope)
+    return client_page(clients_bp, client_id, "timeline", TimelinePage, client_service().timeline)
 
 
 def _lifecycle(

@@ -201,3 +201,18 @@ def page_response(
 ) -> Response:
     cursor = encode_cursor(last_key, scope, get_settings().cursor_secret)
     return json_response(model(items=items, next_cursor=cursor))
+
+
+Fetch = Callable[[Principal, str, int, "dict[str, Any] | None"], "tuple[list[Any], Any]"]
+
+
+def client_page(
+    bp: Blueprint, client_id: str, listing: str, model: type[BaseModel], fetch: Fetch
+) -> Response:
+    """A page of one of a client's listings (activities, notes, tasks, timeline). The cursor
+    is bound to the listing, the client and the viewer."""
+    req = Req(bp)
+    who, cid = req.principal, req.id(client_id, "Client")
+    scope = f"{listing}:{who.tenant_id}:{cid}:{who.user_id}"
+    items, last = fetch(who, cid, req.limit(), req.cursor(scope))
+    return page_response(model, items, last, scope)

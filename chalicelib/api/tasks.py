@@ -10,6 +10,7 @@ from chalicelib.api.routing import (
     LIMIT,
     QueryParam,
     Req,
+    client_page,
     json_response,
     page_response,
     route,
@@ -55,11 +56,7 @@ def create_task(client_id: str) -> Response:
     errors=(400, 404),
 )
 def list_tasks(client_id: str) -> Response:
-    req = Req(tasks_bp)
-    who, cid = req.principal, req.id(client_id, "Client")
-    scope = f"tasks:{who.tenant_id}:{cid}"
-    items, last = relations_service().list_tasks(who, cid, req.limit(), req.cursor(scope))
-    return page_response(TaskPage, items, last, scope)
+    return client_page(tasks_bp, client_id, "tasks", TaskPage, relations_service().list_tasks)
 
 
 @route(
