@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
@@ -45,8 +45,14 @@ from chalicelib.services.ports import (
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
 
-def _ts(value: datetime) -> str:
+def stored_ts(value: datetime) -> str:
+    """A stored timestamp, as given (its offset kept for display)."""
     return value.isoformat(timespec="microseconds")
+
+
+def sort_ts(value: datetime) -> str:
+    """A timestamp in a sort key: UTC, fixed width, so text order is time order."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def guard_pk(tenant: str, guard: Guard) -> str:
@@ -58,7 +64,7 @@ def guard_pk(tenant: str, guard: Guard) -> str:
 def client_to_item(tenant: str, client: Client, *, new: bool = False) -> ClientItem:
     """The item for `client`. A `new` one has no version yet: PynamoDB then writes it
     under `attribute_not_exists(version)` as version 1."""
-    created = _ts(client.created_at)
+    created = sort_ts(client.created_at)
     versioned: dict[str, Any] = {} if new else {"version": client.version}
     return ClientItem(
         keys.client_pk(tenant, client.id),
@@ -85,10 +91,10 @@ def client_to_item(tenant: str, client: Client, *, new: bool = False) -> ClientI
         notes=client.notes,
         stars=client.stars,
         custom=client.custom or None,
-        converted_at=_ts(client.converted_at) if client.converted_at else None,
+        converted_at=stored_ts(client.converted_at) if client.converted_at else None,
         student_id=client.student_id,
         created_at=created,
-        updated_at=_ts(client.updated_at),
+        updated_at=stored_ts(client.updated_at),
         created_by=client.created_by,
         guarded=client.guarded or None,
         **versioned,
@@ -138,7 +144,7 @@ def client_from_item(item: ClientItem) -> Client:
 
 
 def event_to_item(tenant: str, event: TimelineEvent) -> EventItem:
-    at = _ts(event.at)
+    at = sort_ts(event.at)
     return EventItem(
         keys.client_pk(tenant, event.client_id),
         keys.event_sk(at, event.id),

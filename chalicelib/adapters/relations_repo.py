@@ -11,9 +11,10 @@ from pynamodb.indexes import GlobalSecondaryIndex
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.clients_repo import (
-    _ts,
     client_from_item,
     event_to_item,
+    sort_ts,
+    stored_ts,
     summary_from_item,
     summary_to_item,
 )
@@ -49,7 +50,7 @@ Page = tuple[list[Any], dict[str, Any] | None]
 
 
 def activity_to_item(tenant: str, a: Activity) -> ActivityItem:
-    at = _ts(a.at)
+    at = sort_ts(a.at)
     own = split_child_id(a.id, "Activity")[1]
     scheduled = a.status.value == "scheduled"
     return ActivityItem(
@@ -62,7 +63,7 @@ def activity_to_item(tenant: str, a: Activity) -> ActivityItem:
         activity_id=a.id,
         client_id=a.client_id,
         type=a.type.value,
-        at=at,
+        at=stored_ts(a.at),
         notes=a.notes,
         status=a.status.value,
         responsible_id=a.responsible_id,
@@ -70,8 +71,8 @@ def activity_to_item(tenant: str, a: Activity) -> ActivityItem:
         result=a.result,
         private=a.private,
         follow_up_task_id=a.follow_up_task_id,
-        created_at=_ts(a.created_at),
-        updated_at=_ts(a.updated_at),
+        created_at=stored_ts(a.created_at),
+        updated_at=stored_ts(a.updated_at),
         created_by=a.created_by,
     )
 
@@ -104,8 +105,8 @@ def note_to_item(tenant: str, n: Note) -> NoteItem:
         text=n.text,
         author_id=n.author_id,
         author_name=n.author_name,
-        created_at=_ts(n.created_at),
-        updated_at=_ts(n.updated_at),
+        created_at=stored_ts(n.created_at),
+        updated_at=stored_ts(n.updated_at),
     )
 
 
@@ -122,7 +123,7 @@ def note_from_item(item: NoteItem) -> Note:
 
 
 def task_to_item(tenant: str, t: Task) -> TaskItem:
-    due = _ts(t.due_sort)
+    due = sort_ts(t.due_sort)
     pending = t.status.value == "pending"
     return TaskItem(
         keys.client_pk(tenant, t.client_id),
@@ -134,17 +135,17 @@ def task_to_item(tenant: str, t: Task) -> TaskItem:
         task_id=t.id,
         client_id=t.client_id,
         description=t.description,
-        due_at=_ts(t.due_at) if t.due_at else None,
+        due_at=stored_ts(t.due_at) if t.due_at else None,
         due_date=t.due_date.isoformat() if t.due_date else None,
         due_sort=due,
         color=t.color,
         assignee_id=t.assignee_id,
         assignee_name=t.assignee_name,
         status=t.status.value,
-        completed_at=_ts(t.completed_at) if t.completed_at else None,
+        completed_at=stored_ts(t.completed_at) if t.completed_at else None,
         reminders=t.reminders or None,
-        created_at=_ts(t.created_at),
-        updated_at=_ts(t.updated_at),
+        created_at=stored_ts(t.created_at),
+        updated_at=stored_ts(t.updated_at),
         created_by=t.created_by,
     )
 
@@ -292,7 +293,7 @@ class DynamoRelationsRepository:
         """Pending tasks falling due in [due_from, due_before), soonest first: one Query on
         the open-tasks index of the assignee (or of the whole tenant)."""
         bind()
-        upper = keys.time_sort(_ts(due_before), "")
+        upper = keys.time_sort(sort_ts(due_before), "")
         index: GlobalSecondaryIndex[Item]
         condition: Condition
         if assignee_id is None:
@@ -303,7 +304,7 @@ class DynamoRelationsRepository:
         if due_from is None:
             condition = sort < upper
         else:
-            condition = sort.between(keys.time_sort(_ts(due_from), ""), upper)
+            condition = sort.between(keys.time_sort(sort_ts(due_from), ""), upper)
         results = index.query(
             partition, condition, limit=limit, page_size=limit, last_evaluated_key=start
         )

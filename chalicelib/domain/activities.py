@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -81,7 +81,7 @@ class Activity(BaseModel):
         return {
             "id": self.id,
             "type": self.type.value,
-            "at": self.at.isoformat(),
+            "at": self.at.astimezone(UTC).isoformat(),  # UTC: briefs are compared as text
             "status": self.status.value,
             "responsible_id": self.responsible_id,
             "private": self.private,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ from chalicelib.domain.errors import (
     StateConflictError,
     VersionConflictError,
 )
+from chalicelib.domain.ids import new_id
 from chalicelib.domain.principal import Principal
 from chalicelib.domain.profile import ClientProfile, build_profile
 from chalicelib.domain.stats import counter_deltas
@@ -57,10 +57,6 @@ def backoff(attempt: int) -> None:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
 
 
 def guards_of(client: Client) -> list[Guard]:
