@@ -157,6 +157,7 @@ def event_to_item(tenant: str, event: TimelineEvent) -> EventItem:
         changes=event.changes or None,
         reason=event.reason,
         subject=event.subject,
+        subject_id=(event.subject or {}).get("id"),
         private_for=event.private_for,
     )
 

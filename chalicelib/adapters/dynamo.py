@@ -116,6 +116,7 @@ class EventItem(Item, discriminator="event"):
     changes = MapAttribute[str, Any](null=True)
     reason = UnicodeAttribute(null=True)
     subject = MapAttribute[str, Any](null=True)
+    subject_id = UnicodeAttribute(null=True)  # the activity, note or task it is about
     private_for = UnicodeAttribute(null=True)
 
 

@@ -12,6 +12,7 @@ from pynamodb.indexes import GlobalSecondaryIndex
 from chalicelib.adapters import keys
 from chalicelib.adapters.clients_repo import (
     client_from_item,
+    event_from_item,
     event_to_item,
     sort_ts,
     stored_ts,
@@ -22,6 +23,7 @@ from chalicelib.adapters.dynamo import (
     ActivityItem,
     ClientItem,
     ClientTagItem,
+    EventItem,
     GuardItem,
     Item,
     NoteItem,
@@ -335,6 +337,17 @@ class DynamoRelationsRepository:
             item = summary_to_item(tenant, client_id, summary)
             tx.put("summary", item, None if summary.version else Item.pk.does_not_exist())
         tx.commit_or_stale()
+
+    def events_about(self, tenant: str, client_id: str, subject_id: str) -> list[TimelineEvent]:
+        """The timeline events of one activity, note or task (a filtered Query of the
+        client's events: a rare write path, when an activity's privacy changes)."""
+        bind()
+        found = Item.query(
+            keys.client_pk(tenant, client_id),
+            Item.sk.startswith(keys.EVENT_PREFIX),
+            filter_condition=EventItem.subject_id == subject_id,
+        )
+        return [event_from_item(i) for i in found if isinstance(i, EventItem)]
 
     # --- tags --------------------------------------------------------------------------------
 

@@ -253,10 +253,20 @@ class RelationsService:
                 return Write([], [], result=before)
             event = self._activity_event(who, after, "activity_updated", now, diff)
             summary = scope.summary.with_activity(before, after)
-            return Write([after], [event], summary, result=after)
+            earlier = self._reveal_to(who, before, after)
+            return Write([after], [*earlier, event], summary, result=after)
 
         activity: Activity = self._commit_or_same(who, activity_id, attempt)
         return activity
+
+    def _reveal_to(self, who: Principal, before: Activity, after: Activity) -> list[TimelineEvent]:
+        """The activity's earlier timeline events, when who may see them has changed: they
+        are rewritten with the same transaction so the timeline hides or shows them too."""
+        private_for = after.responsible_id if after.private else None
+        if private_for == (before.responsible_id if before.private else None):
+            return []
+        earlier = self.repo.events_about(who.tenant_id, after.client_id, after.id)
+        return [e.model_copy(update={"private_for": private_for}) for e in earlier]
 
     def _commit_or_same(self, who: Principal, record_id: str, attempt: Callable[[], Write]) -> Any:
         """Like _commit, but an attempt that changes nothing writes nothing."""

@@ -251,12 +251,6 @@ def test_a_private_activity_stays_hidden_through_its_changes(team, private_setup
     assert ok(manager.get(f"/clients/{cid}"))["last_activity"]["id"] == secret
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="making an activity private later leaves its earlier timeline events (with its "
-    "notes) visible to everyone: only the new event carries private_for "
-    "(services/relations.py _activity_event / update_activity)",
-)
 def test_an_activity_made_private_later_disappears_from_the_timeline(team):
     luis, manager = team["u-luis"], team["u-manager"]
     c = new_client(luis)
@@ -266,6 +260,24 @@ def test_an_activity_made_private_later_disappears_from_the_timeline(team):
     events = timeline(luis, c["id"])
     assert activity["id"] not in {(e.get("subject") or {}).get("id") for e in events}
     assert "budget is 40k" not in str(events)
+    # and public again: its whole history shows again
+    ok(manager.patch(f"/activities/{activity['id']}", {"private": False}))
+    shown = [e for e in timeline(luis, c["id"]) if (e.get("subject") or {}).get("id")]
+    assert [e["action"] for e in shown] == [
+        "activity_updated",
+        "activity_updated",
+        "activity_created",
+    ]
+
+
+def test_a_private_activity_handed_to_someone_else_leaves_its_old_responsibles_timeline(team):
+    luis, manager = team["u-luis"], team["u-manager"]
+    c = new_client(luis)
+    activity = add_activity(luis, c["id"], notes="my secret", private=True)
+    ok(manager.patch(f"/activities/{activity['id']}", {"responsible_id": "u-manager"}))
+    assert_404(luis.get(f"/activities/{activity['id']}"))
+    assert "my secret" not in str(timeline(luis, c["id"]))
+    assert "my secret" in str(timeline(manager, c["id"]))
 
 
 def test_the_bell_lists_my_scheduled_activities_soonest_first(team):
