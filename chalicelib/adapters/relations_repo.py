@@ -30,6 +30,7 @@ from chalicelib.adapters.dynamo import (
     SummaryItem,
     TagItem,
     TaskItem,
+    TenantItem,
     UserItem,
     bind,
 )
@@ -202,26 +203,43 @@ class DynamoRelationsRepository:
     def load_scope(
         self, tenant: str, client_id: str, child: tuple[str, str] | None, user_ids: list[str]
     ) -> ClientScope:
-        """The client, its summary, one of its records (id, key prefix) and some users of
-        the tenant's directory: one BatchGetItem."""
+        """The client, its summary, one of its records (id, key prefix), some users of the
+        tenant's directory and the tenant's time zone: one BatchGetItem."""
         bind()
         pk = keys.client_pk(tenant, client_id)
         wanted = [(pk, keys.CLIENT_SK), (pk, keys.SUMMARY_SK)]
         if child is not None:
             wanted.append((pk, _child_sk(*child)))
-        tenant_pk = keys.tenant_pk(tenant)
-        wanted += [(tenant_pk, keys.user_sk(u)) for u in dict.fromkeys(user_ids)]
         scope = ClientScope()
-        for item in Item.batch_get(wanted):
+        for item in Item.batch_get(wanted + self._people_keys(tenant, user_ids)):
             if isinstance(item, ClientItem):
                 scope.client = client_from_item(item)
             elif isinstance(item, SummaryItem):
                 scope.summary = summary_from_item(item)
             elif isinstance(item, UserItem):
                 scope.users[item.user_id] = user_from_item(item)
+            elif isinstance(item, TenantItem):
+                scope.timezone = item.timezone
             else:
                 scope.child = _child_from_item(item)
         return scope
+
+    @staticmethod
+    def _people_keys(tenant: str, user_ids: list[str]) -> list[tuple[str, str]]:
+        tenant_pk = keys.tenant_pk(tenant)
+        people = [(tenant_pk, keys.user_sk(u)) for u in dict.fromkeys(user_ids)]
+        return [(tenant_pk, keys.TENANT_SK), *people]
+
+    def people(self, tenant: str, user_ids: list[str]) -> tuple[dict[str, User], str | None]:
+        """Some users of the directory and the tenant's time zone: one BatchGetItem."""
+        bind()
+        users, zone = {}, None
+        for item in Item.batch_get(self._people_keys(tenant, user_ids)):
+            if isinstance(item, UserItem):
+                users[item.user_id] = user_from_item(item)
+            elif isinstance(item, TenantItem):
+                zone = item.timezone
+        return users, zone
 
     def list_activities(
         self,
@@ -437,12 +455,6 @@ class DynamoRelationsRepository:
             for i in found
             if isinstance(i, ClientTagItem)
         ]
-
-    def users(self, tenant: str, user_ids: list[str]) -> dict[str, User]:
-        bind()
-        pk = keys.tenant_pk(tenant)
-        found = Item.batch_get([(pk, keys.user_sk(u)) for u in dict.fromkeys(user_ids)])
-        return {i.user_id: user_from_item(i) for i in found if isinstance(i, UserItem)}
 
 
 def _tag(item: TagItem) -> Tag:

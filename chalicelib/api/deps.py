@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from chalicelib.config import get_settings
 from chalicelib.services.clients import ClientService
 from chalicelib.services.relations import RelationsService
 from chalicelib.services.tenants import TenantService
@@ -26,9 +27,8 @@ def tenant_service() -> TenantService:
 @lru_cache(maxsize=1)
 def relations_service() -> RelationsService:
     from chalicelib.adapters.relations_repo import DynamoRelationsRepository
-    from chalicelib.adapters.tenants_repo import DynamoTenantRepository
 
-    return RelationsService(DynamoRelationsRepository(), DynamoTenantRepository())
+    return RelationsService(DynamoRelationsRepository(), get_settings().default_timezone)
 
 
 def reset() -> None:

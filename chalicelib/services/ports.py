@@ -49,6 +49,7 @@ class ClientScope:
     summary: Summary = field(default_factory=Summary)
     child: Activity | Note | Task | None = None
     users: dict[str, User] = field(default_factory=dict)
+    timezone: str | None = None  # the tenant's, when it has saved settings
 
 
 class TagNameTakenError(Exception):
@@ -210,4 +211,4 @@ class RelationsRepository(Protocol):
 
     def get_client_tags(self, tenant: str, client_id: str) -> list[Tag]: ...
 
-    def users(self, tenant: str, user_ids: list[str]) -> dict[str, User]: ...
+    def people(self, tenant: str, user_ids: list[str]) -> tuple[dict[str, User], str | None]: ...

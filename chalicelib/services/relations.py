@@ -48,7 +48,6 @@ from chalicelib.services.ports import (
     RelationsRepository,
     StaleWriteError,
     TagNameTakenError,
-    TenantRepository,
 )
 
 Record = Activity | Note | Task
@@ -68,10 +67,10 @@ class Write:
 
 class RelationsService:
     def __init__(
-        self, repo: RelationsRepository, tenants: TenantRepository, clock: Clock = utcnow
+        self, repo: RelationsRepository, default_timezone: str, clock: Clock = utcnow
     ) -> None:
         self.repo = repo
-        self.tenants = tenants
+        self.default_timezone = default_timezone
         self.clock = clock
 
     # --- shared ----------------------------------------------------------------------------
@@ -372,10 +371,11 @@ class RelationsService:
 
     # --- tasks -----------------------------------------------------------------------------
 
-    def _zone_of(self, who: Principal, user: User | None) -> str:
+    def _zone_of(self, user: User | None, tenant_zone: str | None) -> str:
+        """The user's own time zone, else the organisation's (else the stage default)."""
         if user is not None and user.timezone:
             return user.timezone
-        return self.tenants.get_settings(who.tenant_id).timezone
+        return tenant_zone or self.default_timezone
 
     def _task_event(
         self,
@@ -398,7 +398,7 @@ class RelationsService:
             scope = self._scope(who, client_id, users=[assignee])
             now = self.clock()
             name = self._person(who, assignee, scope.users, "assignee_id")
-            zone = self._zone_of(who, scope.users.get(assignee))
+            zone = self._zone_of(scope.users.get(assignee), scope.timezone)
             task = Task(
                 id=child_id(client_id),
                 client_id=client_id,
@@ -442,7 +442,7 @@ class RelationsService:
             merged = before.model_dump() | update
             if merged["due_at"] is None and merged["due_date"] is None:
                 raise InvalidInputError.one("due_at", "a task needs due_at or due_date")
-            zone = self._zone_of(who, scope.users.get(assignee))
+            zone = self._zone_of(scope.users.get(assignee), scope.timezone)
             merged["due_sort"] = due_instant(merged["due_at"], merged["due_date"], zone)
             after = Task.model_validate(merged)
             diff = field_changes(_comparable(before), _comparable(after))
@@ -492,15 +492,11 @@ class RelationsService:
     ) -> Page:
         """Pending tasks of a bucket (today, overdue, this week, next week), computed in the
         assignee's time zone (the organisation's for `all`): one Query."""
-        if assignee == "all":
-            if not who.sees_all_clients:
-                raise ForbiddenError("A sales user sees their own tasks only.")
-            user_id, zone = None, self.tenants.get_settings(who.tenant_id).timezone
-        else:
-            user_id = who.user_id if assignee == "me" else assignee
-            if user_id != who.user_id and not who.sees_all_clients:
-                raise ForbiddenError("A sales user sees their own tasks only.")
-            zone = self._zone_of(who, self.tenants.get_user(who.tenant_id, user_id))
+        user_id = None if assignee == "all" else who.user_id if assignee == "me" else assignee
+        if user_id != who.user_id and not who.sees_all_clients:
+            raise ForbiddenError("A sales user sees their own tasks only.")
+        users, tenant_zone = self.repo.people(who.tenant_id, [user_id] if user_id else [])
+        zone = self._zone_of(users.get(user_id or ""), tenant_zone)
         due_from, due_before = bucket_range(bucket, self.clock(), zone)
         return self.repo.open_tasks(who.tenant_id, user_id, due_from, due_before, limit, start)
 
