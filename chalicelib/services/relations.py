@@ -190,7 +190,7 @@ class RelationsService:
         return Task(
             id=child_id(activity.client_id),
             client_id=activity.client_id,
-            description=f"Follow up: {activity.type.value} of {activity.at.date().isoformat()}",
+            description=_follow_up_description(activity),
             due_at=due,
             due_sort=due_instant(due, None, "UTC"),
             assignee_id=activity.responsible_id,
@@ -583,6 +583,13 @@ class _Unchanged(Exception):
     def __init__(self, result: Any) -> None:
         super().__init__("unchanged")
         self.result = result
+
+
+def _follow_up_description(activity: Activity) -> str:
+    """Tasks have no privacy: the follow-up of a private activity does not describe it."""
+    if activity.private:
+        return "Follow up (private activity)"
+    return f"Follow up: {activity.type.value} of {activity.at.date().isoformat()}"
 
 
 def _visible_activity(who: Principal, activity: Activity) -> bool:

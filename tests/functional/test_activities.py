@@ -330,3 +330,25 @@ def test_the_bell_only_answers_for_scheduled(team):
     for status in ("done", "cancelled", "all"):
         r = team["u-luis"].get(f"/activities?status={status}&responsible=me")
         assert problem_fields(r) == ["status"], status
+
+
+def test_the_follow_up_of_a_private_activity_does_not_describe_it(team):
+    luis, manager = team["u-luis"], team["u-manager"]
+    c = new_client(luis)
+    private = add_activity(
+        manager,
+        c["id"],
+        private=True,
+        responsible_id="u-manager",
+        follow_up_at="2026-12-01T10:00:00+01:00",
+    )
+    tasks = ok(luis.get(f"/clients/{c['id']}/tasks"))["items"]
+    assert [t["id"] for t in tasks] == [private["follow_up_task_id"]]
+    assert tasks[0]["description"] == "Follow up (private activity)"
+    public = add_activity(luis, c["id"], follow_up_at="2026-12-02T10:00:00+01:00")
+    task = next(
+        t
+        for t in ok(luis.get(f"/clients/{c['id']}/tasks"))["items"]
+        if t["id"] == public["follow_up_task_id"]
+    )
+    assert task["description"] == "Follow up: call of 2026-03-10"
