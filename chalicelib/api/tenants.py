@@ -6,7 +6,14 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.api.deps import tenant_service
 from chalicelib.api.routing import Req, json_response, route
-from chalicelib.domain.tenants import SettingsUpdate, TenantSettings, User, UserList, UserUpsert
+from chalicelib.domain.tenants import (
+    MeUpdate,
+    SettingsUpdate,
+    TenantSettings,
+    User,
+    UserList,
+    UserUpsert,
+)
 
 tenants_bp = Blueprint(__name__)
 
@@ -71,3 +78,18 @@ def put_user(user_id: str) -> Response:
 @route(tenants_bp, "/me", "GET", summary="The signed-in user", tag="users", response=User)
 def me() -> Response:
     return json_response(tenant_service().me(Req(tenants_bp).principal))
+
+
+@route(
+    tenants_bp,
+    "/me",
+    "PATCH",
+    summary="Change one's own name, language, time zone, email for reminders",
+    tag="users",
+    body=MeUpdate,
+    response=User,
+    errors=(400,),
+)
+def update_me() -> Response:
+    req = Req(tenants_bp)
+    return json_response(tenant_service().update_me(req.principal, req.body(MeUpdate)))

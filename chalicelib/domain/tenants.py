@@ -96,5 +96,26 @@ class UserUpsert(BaseModel):
     _email = field_validator("email")(checked_email)
 
 
+class MeUpdate(BaseModel):
+    """Body of `PATCH /me`: one's own name, language, time zone and email for reminders."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    email: EmailText | None = Field(default=None, description="where reminders are sent")
+    language: Language | None = None
+    timezone: str | None = Field(default=None, description="IANA; null: the organisation's")
+
+    _tz = field_validator("timezone")(_checked_timezone)
+    _email = field_validator("email")(checked_email)
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_null(cls, value: str | None) -> str:
+        if value is None:
+            raise ValueError("cannot be cleared")
+        return value
+
+
 class UserList(BaseModel):
     items: list[User]

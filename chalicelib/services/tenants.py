@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from chalicelib.domain.errors import ForbiddenError, VersionConflictError
 from chalicelib.domain.principal import Principal
-from chalicelib.domain.tenants import SettingsUpdate, TenantSettings, User, UserUpsert
+from chalicelib.domain.tenants import (
+    MeUpdate,
+    SettingsUpdate,
+    TenantSettings,
+    User,
+    UserUpsert,
+)
 from chalicelib.services.ports import StaleWriteError, TenantRepository
 
 
@@ -36,6 +42,14 @@ class TenantService:
     def put_user(self, who: Principal, user_id: str, data: UserUpsert) -> User:
         _require_admin(who)
         return self.repo.put_user(who.tenant_id, User(user_id=user_id, **data.model_dump()))
+
+    def update_me(self, who: Principal, patch: MeUpdate) -> User:
+        """One's own settings; the role stays what the organisation gave."""
+        current = self.me(who)
+        changed = current.model_copy(update=patch.model_dump(exclude_unset=True))
+        if changed == current:
+            return current
+        return self.repo.put_user(who.tenant_id, changed)
 
     def me(self, who: Principal) -> User:
         """The caller as the directory knows them; recorded from the token on first sight."""

@@ -154,3 +154,22 @@ def test_me_records_the_caller_from_the_token(api):
     r = newcomer.get("/me")
     assert r.status == 200 and r.body["name"] == "Nora Nueva" and r.body["role"] == "sales"
     assert "u-new" in {u["user_id"] for u in api.get("/users").body["items"]}
+
+
+def test_me_changes_ones_own_settings_but_not_the_role(api):
+    luis = api.as_("u-luis", "sales", name="Luis Pérez")
+    r = luis.patch(
+        "/me", {"timezone": "America/New_York", "language": "en", "email": "luis@example.com"}
+    )
+    assert r.status == 200, r
+    assert r.body["timezone"] == "America/New_York" and r.body["role"] == "sales"
+    assert luis.get("/me").body["email"] == "luis@example.com"
+    for bad, field in [
+        ({"role": "admin"}, "role"),
+        ({"timezone": "Mars/Base"}, "timezone"),
+        ({"name": None}, "name"),
+        ({"email": "nope"}, "email"),
+    ]:
+        refused = luis.patch("/me", bad)
+        assert refused.status == 400 and refused.body["errors"][0]["field"] == field, bad
+    assert luis.patch("/me", {"timezone": None}).body["timezone"] is None
