@@ -164,3 +164,238 @@ AR_EQUIPMENT = (
     "Cámara frigorífica",
 )
 AR_CONTRACTS = ("abono mensual", "abono trimestral", "por visita")
+
+
+# --- the relationship around a client: what a year of work leaves behind ---------------------
+
+
+@dataclass(frozen=True)
+class Story:
+    """One tenant's CRM vocabulary: tags, what activities say, notes, tasks, reasons."""
+
+    tags: tuple[tuple[str, str], ...]  # name, #rrggbb
+    activity_weights: dict[str, int]  # activity type → weight
+    done: dict[str, tuple[tuple[str, str | None], ...]]  # type → (notes, result)
+    scheduled: dict[str, tuple[str, ...]]  # type → notes
+    cancelled: tuple[tuple[str, str], ...]  # notes, result
+    private: tuple[tuple[str, str | None], ...]  # notes, result (seen by few)
+    notes: tuple[str, ...]
+    manager_notes: tuple[str, ...]
+    tasks: tuple[str, ...]
+    reasons: dict[str, tuple[str, ...]]  # stage reached → why
+
+
+SCHOOL_STORY = Story(
+    tags=(
+        ("Inglés B2", "#1e88e5"),
+        ("Matrícula 2027", "#43a047"),
+        ("Beca", "#fb8c00"),
+        ("Empresa", "#6d4c41"),
+        ("Recomienda", "#8e24aa"),
+        ("Examen oficial", "#e53935"),
+        ("Online", "#00acc1"),
+    ),
+    activity_weights={"call": 30, "email": 24, "whatsapp": 22, "meeting": 14, "visit": 5,
+                      "letter": 5},
+    done={
+        "call": (
+            ("Llamada para informar de horarios y precios del curso de inglés B2.",
+             "Interesada; pide el folleto por email"),
+            ("Llamada de seguimiento tras la prueba de nivel.",
+             "Nivel B1 alto; valorará el grupo de tarde"),
+            ("Llamo para confirmar plaza en el grupo de septiembre.", "Confirma la matrícula"),
+            ("No contesta; dejo mensaje en el buzón de voz.", "Sin respuesta"),
+            ("Pregunta por el descuento familiar para su hermano.",
+             "Le explico el 10 % del segundo alumno"),
+            ("Llamada para renovar el curso del próximo trimestre.", "Renueva"),
+        ),
+        "email": (
+            ("Envío del presupuesto de formación in company.", "Presupuesto enviado"),
+            ("Envío del calendario de exámenes de Cambridge y las tasas.", "Leído"),
+            ("Respuesta a su consulta sobre clases online de conversación.",
+             "Pide probar una clase"),
+            ("Envío de la factura del trimestre y el recibo de la matrícula.", "Enviado"),
+        ),
+        "whatsapp": (
+            ("Le mando el enlace a la clase de prueba online.", "Confirma asistencia"),
+            ("Recordatorio de la clase de prueba del jueves a las 18:00.", "Confirma"),
+            ("Pregunta si hay plazas en el intensivo de julio.", "Le reservo plaza provisional"),
+            ("Le paso el horario del grupo de sábados.", "Lo consultará en casa"),
+        ),
+        "meeting": (
+            ("Reunión en la academia con la familia para explicar el método.",
+             "Muy buena impresión; deciden esta semana"),
+            ("Reunión con RR. HH. para definir los grupos de la empresa.",
+             "Dos grupos de 6 personas, martes y jueves"),
+            ("Tutoría de seguimiento con la profesora.", "Progreso bueno; apunta al B2 en junio"),
+        ),
+        "visit": (
+            ("Visita a la empresa para hacer las pruebas de nivel.",
+             "8 pruebas: 3 A2, 4 B1, 1 B2"),
+            ("Visita a las oficinas para presentar la propuesta de formación.",
+             "Piden ajustar el horario"),
+        ),
+        "letter": (
+            ("Carta con el certificado de asistencia del trimestre.", None),
+            ("Carta de bienvenida con el calendario del curso.", None),
+        ),
+    },
+    scheduled={
+        "call": (
+            "Llamar para cerrar el horario del intensivo de verano.",
+            "Llamar para confirmar la prueba de nivel.",
+            "Llamar para la renovación del trimestre.",
+        ),
+        "meeting": (
+            "Clase de prueba gratuita en la academia.",
+            "Reunión con RR. HH. para el segundo grupo in company.",
+        ),
+        "whatsapp": ("Recordar la documentación de la beca.",),
+        "visit": ("Pruebas de nivel en la empresa.",),
+        "email": ("Enviar la propuesta de curso para el próximo trimestre.",),
+    },
+    cancelled=(
+        ("Clase de prueba aplazada a petición del alumno.", "Cancelada por el cliente"),
+        ("Reunión anulada: la responsable de RR. HH. está de baja.", "Se reprogramará"),
+    ),
+    private=(
+        ("Comenta dificultades económicas; valorar beca parcial.", "Pendiente de decidir"),
+        ("Queja sobre una profesora; lo hablo con dirección.", "Escalado a dirección"),
+    ),
+    notes=(
+        "Prefiere que le llamemos después de las 17:00.",
+        "Tiene el First aprobado desde 2024; quiere preparar el Advanced.",
+        "Paga por domiciliación; IBAN actualizado en secretaría.",
+        "Viene con su hija a las clases de los sábados.",
+        "Pidió factura a nombre de la empresa.",
+        "Le interesa el curso de alemán si abrimos grupo de tarde.",
+        "Muy contenta con la profesora; nos ha recomendado a dos compañeras.",
+        "Necesita certificado de asistencia para su empresa cada trimestre.",
+    ),
+    manager_notes=(
+        "Revisado en la reunión comercial: prioridad alta.",
+        "Aplicar la tarifa de empresa acordada con dirección.",
+    ),
+    tasks=(
+        "Enviar presupuesto del intensivo de verano",
+        "Llamar para confirmar la prueba de nivel",
+        "Preparar la matrícula de septiembre",
+        "Reenviar el calendario de exámenes Cambridge",
+        "Confirmar horario del grupo de tarde",
+        "Enviar la factura del trimestre",
+        "Pedir documentación para la beca",
+        "Preparar la propuesta in company",
+        "Revisar el progreso con la profesora",
+        "Enviar la encuesta de satisfacción",
+    ),
+    reasons={
+        "prospect": ("Pidió información detallada de precios", "Hizo la prueba de nivel"),
+        "visiting": ("Agendada clase de prueba", "Vendrá a conocer la academia"),
+        "negotiation": ("Presupuesto enviado; negocia el descuento",
+                        "Valorando horario y precio con su familia"),
+        "won": ("Firmó la matrícula", "Aceptó el presupuesto in company",
+                "Pagó la reserva de plaza"),
+        "lost": ("Eligió otra academia más cerca de casa", "El precio no le encaja",
+                 "No responde tras tres intentos", "Pospone el curso al año que viene"),
+    },
+)  # fmt: skip
+
+FIELDSVC_STORY = Story(
+    tags=(
+        ("Contrato anual", "#2e7d32"),
+        ("Urgente", "#d32f2f"),
+        ("Zona Norte", "#1565c0"),
+        ("Zona Sur", "#f9a825"),
+        ("Equipo crítico", "#6a1b9a"),
+        ("Factura A", "#546e7a"),
+    ),
+    activity_weights={"call": 26, "visit": 30, "whatsapp": 24, "email": 14, "meeting": 6},
+    done={
+        "call": (
+            ("Llamó por pérdida de presión en la caldera.", "Se agenda visita técnica"),
+            ("Llamada para coordinar el mantenimiento semestral.", "Visita acordada"),
+            ("Reclamo por demora en la última visita.", "Se prioriza; disculpas ofrecidas"),
+            ("No atiende; se deja mensaje al encargado.", "Sin respuesta"),
+        ),
+        "visit": (
+            ("Mantenimiento preventivo de los splits del 3.er piso.",
+             "Filtros limpios, carga de gas OK"),
+            ("Visita por portero eléctrico sin audio en 4.º B.",
+             "Se cambió el módulo de audio"),
+            ("Revisión de la caldera antes del invierno.", "Quemador limpio; presión normal"),
+            ("Diagnóstico de la cámara frigorífica.", "Falla el presostato; pedir repuesto"),
+            ("Instalación de termotanque de alta recuperación.", "Instalado y probado"),
+        ),
+        "whatsapp": (
+            ("El encargado manda fotos del tablero.", "Térmica dañada; llevar repuesto"),
+            ("Confirmación del turno de mañana entre 9 y 12.", "Confirmado"),
+            ("Envío del informe técnico en PDF.", "Recibido"),
+        ),
+        "email": (
+            ("Envío de presupuesto por 3 equipos de 4500 fg.", "Presupuesto enviado"),
+            ("Envío de la factura A del abono mensual.", "Enviada"),
+            ("Propuesta de renovación del abono anual.", "La analizan en la asamblea"),
+        ),
+        "meeting": (
+            ("Reunión con la administración del consorcio para renovar el abono.",
+             "Renuevan el abono anual con ajuste trimestral"),
+            ("Reunión con el jefe de mantenimiento del hospital.",
+             "Piden guardia técnica los fines de semana"),
+        ),
+    },
+    scheduled={
+        "visit": (
+            "Mantenimiento preventivo programado.",
+            "Visita técnica por la caldera.",
+            "Instalación de los equipos presupuestados.",
+        ),
+        "call": ("Llamar al administrador para la renovación del abono.",
+                 "Confirmar el turno con el encargado."),
+        "whatsapp": ("Avisar la llegada del técnico.",),
+        "meeting": ("Reunión con el consorcio por el presupuesto anual.",),
+    },
+    cancelled=(
+        ("Visita suspendida: no había quien abriera.", "Reprogramar"),
+        ("El cliente canceló el turno por lluvia.", "Cancelada por el cliente"),
+    ),
+    private=(
+        ("Deuda de dos abonos; hablar con administración antes de la próxima visita.",
+         "En gestión de cobro"),
+        ("El encargado pidió un descuento fuera de lista.", "Lo decide la gerencia"),
+    ),
+    notes=(
+        "La llave de la sala de máquinas la tiene el encargado (int. 12).",
+        "Solo se puede entrar por la cochera, de 8 a 17 h.",
+        "Pide factura A con CUIT del consorcio.",
+        "Equipo fuera de garantía desde marzo.",
+        "El portero atiende de lunes a viernes; sábados llamar al administrador.",
+        "Tiene dos splits BGH y una caldera Peisa en la planta baja.",
+        "Cliente muy puntilloso con la limpieza después del trabajo.",
+    ),
+    manager_notes=(
+        "Cliente estratégico: revisar cada visita con la gerencia.",
+        "Aplicar el precio de abono acordado en la reunión de octubre.",
+    ),
+    tasks=(
+        "Enviar presupuesto de instalación",
+        "Coordinar visita con el encargado",
+        "Pedir repuesto del módulo de audio",
+        "Renovar el abono de mantenimiento",
+        "Confirmar turno de visita técnica",
+        "Emitir factura A",
+        "Revisar garantía del equipo",
+        "Llamar al administrador del consorcio",
+        "Cargar el informe técnico de la visita",
+        "Cotizar el cambio de termotanque",
+    ),
+    reasons={
+        "prospect": ("Pidió presupuesto", "Recomendado por un consorcio vecino"),
+        "visiting": ("Visita técnica de relevamiento coordinada",
+                     "Relevamiento para el presupuesto"),
+        "negotiation": ("Presupuesto enviado; negocian el precio del abono",
+                        "Comparando con otra empresa"),
+        "won": ("Aceptó el presupuesto", "Firmó el abono anual", "Pagó el anticipo"),
+        "lost": ("Contrató a otra empresa", "Presupuesto fuera de su alcance",
+                 "No responde desde hace un mes", "Vendieron el inmueble"),
+    },
+)  # fmt: skip

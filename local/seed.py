@@ -1,9 +1,21 @@
-"""Demo data for the local stack: two tenants, their users and about 200 clients each.
+"""Demo data for the local stack: two tenants, their users and about 200 clients each, with
+a year of work around them.
+
+Each tenant has a tag catalogue (set on a third of the clients); most clients have
+activities (calls, emails, meetings, WhatsApp, visits: done, a few cancelled or private,
+some with a follow-up task), some have notes; clients moved along the pipeline with a
+reason, leads and prospects were converted, clients promoted to VIP, and the school's
+students linked to their academic record. Every user has tasks overdue, due today, this week
+and next week (days of the tenant's time zone), some completed, and activities scheduled in
+the coming weeks.
 
 Everything is written through the service layer, exactly as the API writes it: duplicate
-guards, client numbers, statistics counters and timeline events included. The content is
-deterministic (a fixed random seed); the dates are relative to today, spread over the last
-year, so the newest-first listings and the monthly counters look like a real year of work.
+guards, client numbers, statistics counters, summaries and timeline events included, each
+write as the user who would make it (a client's responsible; the catalogue by the admin and
+the manager) with the service's clock set to when it happened. The content is deterministic
+(a fixed random seed, drawn the same way whatever the hour); the dates are relative to now,
+spread over the last year, so the listings, the panels and the monthly counters look like a
+real year of work.
 
 The environment must point at the embedded AWS before `seed_demo()` is called (local.stack
 does that).
@@ -11,32 +23,41 @@ does that).
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 
+from chalicelib.domain.activities import ActivityCreate, ActivityStatus, ActivityType, NoteCreate
 from chalicelib.domain.clients import (
     Address,
     ClientCreate,
     ClientKind,
     ClientStatus,
     ClientType,
-    ClientUpdate,
+    StageChange,
+    StudentLink,
 )
 from chalicelib.domain.principal import Principal, Role
+from chalicelib.domain.tags import ClientTags, Tag, TagCreate
+from chalicelib.domain.tasks import TaskCreate
 from chalicelib.domain.tenants import Language, SettingsUpdate, UserUpsert
 from local import demo_data as d
-from local.demo_data import Place
+from local.demo_data import Place, Story
 
 if TYPE_CHECKING:
     from chalicelib.services.clients import ClientService
+    from chalicelib.services.relations import RelationsService
 
 SEED = 20240917
 CLIENTS_PER_TENANT = 200
@@ -117,6 +138,16 @@ class DemoTenant:
     settings: SettingsUpdate
     users: tuple[DemoUser, ...]
     locale: Locale
+    story: Story
+    tag_hints: Callable[[ClientCreate], list[str]]  # the tags a client obviously deserves
+    students: bool = False  # clients are linked to the academic module's records
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.timezone or "UTC")
+
+    def user(self, role: Role) -> DemoUser:
+        return next(u for u in self.users if u.role is role)
 
 
 def _es_phone(rng: random.Random, place: Place) -> str:
@@ -186,6 +217,35 @@ def _fieldsvc_custom(rng: random.Random, company: bool) -> dict[str, Any]:
     return custom
 
 
+def _school_tags(data: ClientCreate) -> list[str]:
+    custom = data.custom or {}
+    hints = ["Empresa"] if data.legal_name else []
+    if custom.get("language") == "inglés" and custom.get("level") in ("B1", "B2"):
+        hints.append("Inglés B2")
+    if custom.get("schedule") == "online":
+        hints.append("Online")
+    if data.source == "referral":
+        hints.append("Recomienda")
+    return hints
+
+
+_NORTH = {"Vicente López", "San Isidro"}
+_SOUTH = {"Quilmes", "Lanús", "La Plata"}
+
+
+def _fieldsvc_tags(data: ClientCreate) -> list[str]:
+    custom = data.custom or {}
+    city = data.address.city if data.address else None
+    hints = ["Zona Norte"] if city in _NORTH else ["Zona Sur"] if city in _SOUTH else []
+    if custom.get("contract") in ("abono mensual", "abono trimestral"):
+        hints.append("Contrato anual")
+    if custom.get("equipment") in ("Cámara frigorífica", "Grupo electrógeno Gamma"):
+        hints.append("Equipo crítico")
+    if data.legal_name:
+        hints.append("Factura A")
+    return hints
+
+
 SCHOOL = DemoTenant(
     tenant_id="school",
     settings=SettingsUpdate(
@@ -217,6 +277,9 @@ SCHOOL = DemoTenant(
         street_line=_es_street,
         postal_code=_es_postal,
     ),
+    story=d.SCHOOL_STORY,
+    tag_hints=_school_tags,
+    students=True,
 )
 
 FIELDSVC = DemoTenant(
@@ -250,6 +313,8 @@ FIELDSVC = DemoTenant(
         street_line=_ar_street,
         postal_code=_ar_postal,
     ),
+    story=d.FIELDSVC_STORY,
+    tag_hints=_fieldsvc_tags,
 )
 
 TENANTS = (SCHOOL, FIELDSVC)
@@ -262,13 +327,52 @@ def demo_users() -> list[DemoUser]:
 # --- planning the clients (pure: no I/O) ---------------------------------------------------
 
 
+class Act(StrEnum):
+    """What a step does, and what its body is."""
+
+    STAGE = "stage"  # StageChange
+    CONVERT = "convert"
+    PROMOTE_VIP = "promote_vip"
+    LINK_STUDENT = "link_student"  # StudentLink
+    DEACTIVATE = "deactivate"
+    TAGS = "tags"  # tuple of tag names
+    ACTIVITY = "activity"  # ActivityCreate; `key` names its follow-up task
+    NOTE = "note"  # NoteCreate
+    TASK = "task"  # TaskCreate; `key` names it
+    COMPLETE = "complete"  # `target`: the key of the task
+
+
 @dataclass(frozen=True)
+class Step:
+    """One write about a client after its creation: as `who`, with the clock at `at`."""
+
+    at: datetime
+    who: DemoUser
+    act: Act
+    body: Any = None
+    key: str | None = None
+    target: str | None = None
+
+
+@dataclass
 class PlannedClient:
     owner: DemoUser
-    data: ClientCreate
+    data: ClientCreate  # as created; the steps take it to where it is today
     created_at: datetime
-    stage_change: tuple[datetime, str] | None = None  # moved along the pipeline later
+    final: ClientCreate  # type and stage it ends with
+    steps: list[Step] = field(default_factory=list)
     deactivated_at: datetime | None = None
+
+    def add(self, step: Step) -> None:
+        self.steps.append(step)
+
+    @property
+    def open(self) -> bool:
+        """Still worked on: active and not lost (pending tasks, scheduled activities)."""
+        return self.deactivated_at is None and self.final.stage != "lost"
+
+    def ordered_steps(self) -> list[Step]:
+        return sorted(self.steps, key=lambda s: s.at)  # stable: a follow-up after its activity
 
 
 # type → stages a client of that type can be in, with weights
@@ -408,33 +512,356 @@ class ClientFactory:
         return self.rng.choice((0, 0, 0, 1))
 
 
-def _later(rng: random.Random, at: datetime, now: datetime) -> datetime:
-    """Some days after `at`, never in the future."""
-    return min(at + timedelta(days=rng.uniform(0.5, 60)), now - timedelta(minutes=1))
+@dataclass(frozen=True)
+class Shares:
+    """How much history: the volume that `make run` spends its seeding time on."""
+
+    converted: float = 0.25  # of today's clients: came in as a lead or prospect
+    promoted: float = 0.4  # of today's VIPs: promoted from client
+    students: float = 0.2  # of the school's private clients: linked to a student record
+    tagged: float = 1 / 3  # of all clients: one to three tags
+    with_activities: float = 0.55  # of all clients: one or two past activities
+    followed_up: float = 0.15  # of the activities done: a follow-up task
+    scheduled: float = 0.08  # of the open clients: an activity in the coming weeks
+    noted: float = 0.12  # of all clients: a note or two
+    old_task: float = 0.03  # of all clients: a task of long ago, completed
 
 
-def plan_clients(tenant: DemoTenant, count: int, now: datetime) -> list[PlannedClient]:
-    """`count` clients, oldest first, created over the last year by the tenant's users."""
-    rng = random.Random(f"{SEED}:{tenant.tenant_id}")
-    factory = ClientFactory(tenant, rng)
-    dates = sorted(now - timedelta(days=rng.uniform(0.1, 365)) for _ in range(count))
-    planned = []
-    for created_at in dates:
-        owner = rng.choices(tenant.users, weights=_OWNER_WEIGHTS)[0]
-        data = factory.create()
-        stage_change = None
-        if data.stage in ("visiting", "negotiation") and rng.random() < 0.5:
-            # Created as a prospect, moved along the pipeline later: a timeline with history.
-            stage_change = (_later(rng, created_at, now), data.stage)
-            data = data.model_copy(update={"stage": "prospect"})
-        inactive = rng.random() < (0.3 if data.stage == "lost" else 0.05)
-        deactivated_at = _later(rng, stage_change[0] if stage_change else created_at, now)
-        planned.append(
-            PlannedClient(
-                owner, data, created_at, stage_change, deactivated_at if inactive else None
-            )
+_SHARE = Shares()
+
+
+class Planner:
+    """Plans one tenant: its clients, oldest first, created over the last year, and a year of
+    work around them — pipeline moves, activities, notes, tags, tasks. Pure: no I/O."""
+
+    def __init__(self, tenant: DemoTenant, now: datetime) -> None:
+        self.tenant = tenant
+        self.story = tenant.story
+        self.rng = random.Random(f"{SEED}:{tenant.tenant_id}")
+        self.now = now
+        self.last = now - timedelta(minutes=1)  # the latest a past write happens
+        self.zone = tenant.zone
+        self.today = now.astimezone(self.zone).date()
+        self.manager = tenant.user(Role.MANAGER)
+        self.keys = itertools.count(1)
+        self.student_seq = 0
+
+    def plan(self, count: int) -> list[PlannedClient]:
+        rng = self.rng
+        factory = ClientFactory(self.tenant, rng)
+        dates = sorted(self.now - timedelta(days=rng.uniform(0.1, 365)) for _ in range(count))
+        planned = []
+        for created_at in dates:
+            owner = rng.choices(self.tenant.users, weights=_OWNER_WEIGHTS)[0]
+            data = factory.create()
+            client = PlannedClient(owner, data, created_at, final=data)
+            self._pipeline(client)
+            self._history(client)
+            planned.append(client)
+        for client in rng.sample(planned, round(len(planned) * _SHARE.tagged)):
+            self._tag(client)
+        for user in self.tenant.users:
+            self._workload(user, [c for c in planned if c.owner == user and c.open])
+        return planned
+
+    # --- time ------------------------------------------------------------------------------
+
+    def _between(self, lo: datetime, hi: datetime) -> datetime:
+        share = self.rng.random()  # drawn always: what follows never depends on the hour
+        return lo + (hi - lo) * share if hi > lo else lo
+
+    def _work(self, lo: datetime, hi: datetime) -> datetime:
+        """A moment in [lo, hi], in office hours if that day has some in the range."""
+        return self._office(self._between(lo, hi), lo, hi)
+
+    def _later(self, at: datetime) -> datetime:
+        """Some days after `at`, never in the future."""
+        return min(at + timedelta(days=self.rng.uniform(0.5, 60)), self.last)
+
+    def _local(self, day: date, hour: int, minute: int = 0) -> datetime:
+        return datetime(day.year, day.month, day.day, hour, minute, tzinfo=self.zone)
+
+    def _office(
+        self, at: datetime, lo: datetime | None = None, hi: datetime | None = None
+    ) -> datetime:
+        """`at` moved to office hours of its local day (unless that leaves [lo, hi]); in the
+        tenant's time zone, as a user's browser would send it."""
+        rng = self.rng
+        moved = self._local(
+            at.astimezone(self.zone).date(), rng.randint(9, 19), rng.choice((0, 15, 30, 45))
         )
-    return planned
+        if (lo is not None and moved < lo) or (hi is not None and moved > hi):
+            return at.astimezone(self.zone)
+        return moved
+
+    def _due_instant(self, due: date) -> datetime:
+        if isinstance(due, datetime):
+            return due
+        return self._local(due + timedelta(days=1), 0) - timedelta(microseconds=1)
+
+    def _step(
+        self,
+        client: PlannedClient,
+        at: datetime,
+        act: Act,
+        body: Any = None,
+        who: DemoUser | None = None,
+        key: str | None = None,
+        target: str | None = None,
+    ) -> None:
+        """A step as the client's responsible (or `who`), its clock in UTC like the API's."""
+        client.add(Step(at.astimezone(UTC), who or client.owner, act, body, key, target))
+
+    def _key(self) -> str:
+        return f"k{next(self.keys)}"
+
+    # --- the client's way through the pipeline ------------------------------------------------
+
+    def _reason(self, stage: str) -> StageChange:
+        return StageChange(stage=stage, reason=self.rng.choice(self.story.reasons[stage]))
+
+    def _pipeline(self, client: PlannedClient) -> None:
+        """Created earlier in the pipeline than it is now: stage changes with their reasons,
+        conversions, VIP promotions, linked students, deactivation."""
+        rng, final = self.rng, client.final
+        at = client.created_at
+        old_enough = self.now - at > timedelta(days=3)
+        if final.stage in ("visiting", "negotiation") and rng.random() < 0.5:
+            at = self._later(at)
+            self._step(client, at, Act.STAGE, self._reason(final.stage))
+            client.data = final.model_copy(update={"stage": "prospect"})
+        elif final.stage == "lost" and rng.random() < 0.7:
+            at = self._later(at)
+            self._step(client, at, Act.STAGE, self._reason("lost"))
+            first = "contact" if final.type is ClientType.LEAD else "prospect"
+            client.data = final.model_copy(update={"stage": first})
+        elif final.type is ClientType.CLIENT and old_enough and rng.random() < _SHARE.converted:
+            # came in as a lead or a prospect, was won and converted
+            lead = rng.random() < 0.3
+            client.data = final.model_copy(
+                update={
+                    "type": ClientType.LEAD if lead else ClientType.PROSPECT,
+                    "stage": "prospect" if lead else "negotiation",
+                }
+            )
+            at = self._later(at)
+            self._step(client, at, Act.STAGE, self._reason("won"))
+            at = min(at + timedelta(minutes=rng.randint(2, 40)), self.last)
+            self._step(client, at, Act.CONVERT)
+        elif final.type is ClientType.VIP and old_enough and rng.random() < _SHARE.promoted:
+            client.data = final.model_copy(update={"type": ClientType.CLIENT})
+            at = self._later(at)
+            self._step(client, at, Act.PROMOTE_VIP)
+        if (
+            self.tenant.students
+            and final.type in (ClientType.CLIENT, ClientType.VIP)
+            and not final.legal_name
+            and rng.random() < _SHARE.students
+        ):
+            at = min(at + timedelta(hours=rng.uniform(1, 72)), self.last)
+            self.student_seq += rng.randint(1, 5)
+            student = f"ALU-{at.astimezone(self.zone).year}-{self.student_seq:04d}"
+            self._step(client, at, Act.LINK_STUDENT, StudentLink(student_id=student))
+        if rng.random() < (0.3 if final.stage == "lost" else 0.05):
+            client.deactivated_at = self._later(at)
+            self._step(client, client.deactivated_at, Act.DEACTIVATE)
+
+    # --- what happened around it --------------------------------------------------------------
+
+    def _history(self, client: PlannedClient) -> None:
+        """Activities (most clients), notes (some), an old completed task (a few)."""
+        rng = self.rng
+        start = client.created_at + timedelta(minutes=5)
+        end = client.deactivated_at or self.last
+        if end <= start:
+            return
+        span = end - start
+        if rng.random() < _SHARE.with_activities:
+            count = rng.choices((1, 2), weights=(3, 1))[0]
+            for at in sorted(self._between(start, end) for _ in range(count)):
+                self._activity(client, self._office(at, start, end), end)
+        if client.open and rng.random() < _SHARE.scheduled:
+            self._scheduled(client)
+        if rng.random() < _SHARE.noted:
+            for _ in range(rng.choice((1, 1, 1, 2))):
+                self._note(client, self._work(start, end))
+        if span > timedelta(days=5) and rng.random() < _SHARE.old_task:
+            created = self._work(start, end - timedelta(days=4))
+            due = created.astimezone(self.zone).date() + timedelta(days=rng.randint(1, 4))
+            done = min(created + timedelta(hours=rng.uniform(2, 96)), end)
+            self._task(client, due, created, done)
+
+    def _tag(self, client: PlannedClient) -> None:
+        """One to three tags of the catalogue, set in its first days (a third of the clients)."""
+        start = client.created_at + timedelta(minutes=2)
+        end = min(start + timedelta(days=3), client.deactivated_at or self.last)
+        if end > start:
+            self._step(client, self._work(start, end), Act.TAGS, self._tags(client))
+
+    def _tags(self, client: PlannedClient) -> tuple[str, ...]:
+        rng = self.rng
+        catalogue = [name for name, _ in self.story.tags]
+        hints = [t for t in self.tenant.tag_hints(client.final) if t in catalogue]
+        rng.shuffle(hints)
+        count = rng.choices((1, 2, 3), weights=(5, 3, 1))[0]
+        others = [t for t in catalogue if t not in hints]
+        others = rng.sample(others, min(count, len(others)))
+        return tuple((hints + others)[:count])
+
+    def _activity(self, client: PlannedClient, at: datetime, end: datetime) -> None:
+        """A past activity (done, some cancelled, a few private), some with a follow-up."""
+        rng, story = self.rng, self.story
+        roll, private = rng.random(), False
+        if roll < 0.04:
+            type_, status, private = rng.choice(("call", "meeting")), ActivityStatus.DONE, True
+            notes, result = rng.choice(story.private)
+        elif roll < 0.11:
+            type_, status = rng.choice(("call", "meeting")), ActivityStatus.CANCELLED
+            notes, result = rng.choice(story.cancelled)
+        else:
+            weights = story.activity_weights
+            type_ = rng.choices(list(weights), weights=list(weights.values()))[0]
+            status = ActivityStatus.DONE
+            notes, result = rng.choice(story.done[type_])
+        follow_up, key, done = None, None, None
+        if status is ActivityStatus.DONE and rng.random() < _SHARE.followed_up:
+            # every draw made whatever the outcome: the rest never depends on the hour
+            due = self._office(at + timedelta(days=rng.randint(2, 7)))
+            roll, shift = rng.random(), timedelta(hours=rng.uniform(-20, 30))
+            lo = at + timedelta(minutes=30)
+            done = self._office(min(max(due + shift, lo), end), lo, end)
+            if client.deactivated_at is None or due < end - timedelta(hours=2):
+                follow_up, key = due, self._key()
+                # followed up (a day early or late), or still pending: overdue (a few long
+                # forgotten) or coming
+                age = self.now - due
+                if client.deactivated_at is None and (
+                    age < timedelta(days=1) or roll >= (0.95 if age.days > 21 else 0.6)
+                ):
+                    done = None
+            else:
+                done = None
+        body = ActivityCreate(
+            type=ActivityType(type_),
+            at=at,
+            notes=notes,
+            status=status,
+            result=result,
+            private=private,
+            follow_up_at=follow_up,
+        )
+        self._step(client, at, Act.ACTIVITY, body, key=key)
+        if done is not None:
+            self._step(client, done, Act.COMPLETE, target=key)
+
+    def _scheduled(self, client: PlannedClient, within_days: float = 21) -> None:
+        """An activity planned for the coming weeks, planned some days ago."""
+        rng = self.rng
+        at = self._office(self.now + timedelta(days=rng.uniform(0.3, within_days)))
+        if at <= self.now + timedelta(minutes=30):
+            at += timedelta(days=1)
+        type_ = rng.choice(list(self.story.scheduled))
+        body = ActivityCreate(
+            type=ActivityType(type_),
+            at=at,
+            notes=rng.choice(self.story.scheduled[type_]),
+            status=ActivityStatus.SCHEDULED,
+            private=rng.random() < 0.05,
+        )
+        start = max(client.created_at + timedelta(minutes=5), self.now - timedelta(days=10))
+        self._step(client, self._work(start, self.last), Act.ACTIVITY, body)
+
+    def _note(self, client: PlannedClient, at: datetime) -> None:
+        if self.rng.random() < 0.15 and client.owner.role is Role.SALES:
+            text = self.rng.choice(self.story.manager_notes)
+            self._step(client, at, Act.NOTE, NoteCreate(text=text), who=self.manager)
+        else:
+            text = self.rng.choice(self.story.notes)
+            self._step(client, at, Act.NOTE, NoteCreate(text=text))
+
+    def _task(
+        self, client: PlannedClient, due: date, created: datetime, done: datetime | None = None
+    ) -> None:
+        """A task due `due` (a datetime: `due_at`; a date: `due_date`), completed at `done`."""
+        rng = self.rng
+        timed = isinstance(due, datetime)
+        reminders = rng.choices(
+            ([], ["P1D"], ["PT1H"], ["P1D", "PT1H"]), weights=(60, 25, 8 if timed else 0, 7)
+        )[0]
+        color = rng.choice(_TASK_COLORS) if rng.random() < 0.2 else None
+        body = TaskCreate(
+            description=rng.choice(self.story.tasks),
+            due_at=due if timed else None,
+            due_date=None if timed else due,
+            color=color,
+            reminders=reminders,
+        )
+        key = self._key()
+        self._step(client, created, Act.TASK, body, key=key)
+        if done is not None:
+            self._step(client, max(done, created + timedelta(minutes=10)), Act.COMPLETE, target=key)
+
+    # --- every user's follow-ups panel and bell ------------------------------------------------
+
+    def _workload(self, user: DemoUser, clients: list[PlannedClient]) -> None:
+        """Tasks overdue, due today, this week, next week and later (local days of the
+        tenant), some completed, and activities scheduled in the next two weeks."""
+        if not clients:
+            return
+        rng = self.rng
+        sales = user.role is Role.SALES
+        for due in self._deadlines(sales):
+            client = rng.choice(clients)
+            self._task(client, due, self._created_before(client, due))
+        for _ in range(3 if sales else 1):
+            client = rng.choice(clients)
+            due = self._maybe_timed(self.today - timedelta(days=rng.randint(1, 25)))
+            created = self._created_before(client, due)
+            limit = min(self._due_instant(due) + timedelta(days=1), self.last)
+            self._task(client, due, created, self._work(created, limit))
+        for _ in range(3 if sales else 1):
+            self._scheduled(rng.choice(clients), within_days=14)
+
+    def _maybe_timed(self, day: date) -> date:
+        """The day (a date-only task) or a time of that day (`due_at`)."""
+        if self.rng.random() < 0.5:
+            return day
+        return self._local(day, self.rng.choice((9, 10, 12, 16, 18)), self.rng.choice((0, 30)))
+
+    def _deadlines(self, sales: bool) -> list[date]:
+        rng, today = self.rng, self.today
+        overdue: list[date] = [
+            self._local(today - timedelta(days=days), rng.choice((10, 12, 16)), 30)
+            for days in rng.sample(range(1, 12), 2)
+        ]
+        overdue.append(today - timedelta(days=rng.randint(2, 6)))  # a day that is over
+        evening = self._local(today, 19, 30)
+        due_today: list[date] = [today, evening if evening > self.now else today]
+        monday = today - timedelta(days=today.weekday())
+        soon = [today + timedelta(days=n) for n in rng.sample(range(1, 7), 2)]  # this week,
+        # or next week when this one is about to end
+        next_week = [monday + timedelta(days=7 + rng.randint(0, 4)) for _ in range(2)]
+        later = [today + timedelta(days=rng.randint(15, 30))]
+        coming = [self._maybe_timed(day) for day in (*soon, *next_week, *later)]
+        if not sales:
+            return [overdue[0], due_today[0], coming[2]]
+        return [*overdue, *due_today, *coming]
+
+    def _created_before(self, client: PlannedClient, due: date) -> datetime:
+        """Some days before it falls due (not before the client existed, not in the future)."""
+        first = client.created_at + timedelta(minutes=5)
+        latest = min(self._due_instant(due) - timedelta(hours=2), self.last)
+        lo = min(max(first, latest - timedelta(days=10)), self.last)
+        return self._work(lo, max(latest, lo))
+
+
+_TASK_COLORS = ("#e53935", "#fb8c00", "#43a047", "#1e88e5")
+_LIFECYCLE = {Act.STAGE, Act.CONVERT, Act.PROMOTE_VIP, Act.LINK_STUDENT, Act.DEACTIVATE}
+
+
+def plan_tenant(tenant: DemoTenant, count: int, now: datetime) -> list[PlannedClient]:
+    """`count` clients of `tenant` and their year of history, relative to `now`."""
+    return Planner(tenant, now).plan(count)
 
 
 # --- writing (through the services, as the API does) -----------------------------------------
@@ -445,15 +872,27 @@ def _fixed_clock(at: datetime) -> Callable[[], datetime]:
 
 
 class Seeder:
-    """Writes the demo tenants through ClientService and TenantService."""
+    """Writes the demo tenants through TenantService, ClientService and RelationsService."""
 
     def __init__(self) -> None:
         from chalicelib.adapters.clients_repo import DynamoClientRepository
+        from chalicelib.adapters.relations_repo import DynamoRelationsRepository
         from chalicelib.adapters.tenants_repo import DynamoTenantRepository
         from chalicelib.services.tenants import TenantService
 
+        class NewClientsRepository(DynamoRelationsRepository):
+            """A client the seeder tags was created moments before and has no tags yet:
+            that is not asked of the table. (The embedded AWS answers every Query by sorting
+            the whole table, 50-250 ms per tagged client as the demo grows.) The service
+            does the rest as for the API."""
+
+            def get_client_tags(self, tenant: str, client_id: str) -> list[Tag]:
+                return []
+
         self.client_repo = DynamoClientRepository()
-        self.tenants = TenantService(DynamoTenantRepository())
+        self.relations_repo = NewClientsRepository()
+        self.tenant_repo = DynamoTenantRepository()
+        self.tenants = TenantService(self.tenant_repo)
 
     def _clients(self, at: datetime) -> ClientService:
         """The service with its clock stopped at `at`: the demo history spans a year."""
@@ -461,8 +900,15 @@ class Seeder:
 
         return ClientService(self.client_repo, clock=_fixed_clock(at))
 
-    def tenant(self, tenant: DemoTenant) -> None:
-        """Settings and the user directory, as the tenant's admin."""
+    def _relations(self, at: datetime) -> RelationsService:
+        from chalicelib.services.relations import RelationsService
+
+        zone = self.tenant_repo.settings.default_timezone
+        return RelationsService(self.relations_repo, zone, clock=_fixed_clock(at))
+
+    def tenant(self, tenant: DemoTenant) -> dict[str, str]:
+        """Settings and the user directory as the admin; the tag catalogue as the admin and
+        the manager. Returns the tag ids by name."""
         admin = tenant.users[0].principal()
         self.tenants.update_settings(admin, tenant.settings)
         for user in tenant.users:
@@ -474,31 +920,110 @@ class Seeder:
                 timezone=tenant.settings.timezone,
             )
             self.tenants.put_user(admin, user.user_id, upsert)
+        editors = (admin, tenant.user(Role.MANAGER).principal())
+        relations = self._relations(datetime.now(UTC))
+        return {
+            name: relations.create_tag(editors[n % 2], TagCreate(name=name, color=color)).id
+            for n, (name, color) in enumerate(tenant.story.tags)
+        }
 
-    def client(self, planned: PlannedClient) -> None:
-        """Create as the owner; later pipeline moves and deactivation as the owner too."""
+    def client(self, planned: PlannedClient, tags: dict[str, str]) -> None:
+        """Create it as its responsible, then its steps in the order they happened."""
         owner = planned.owner.principal()
-        client = self._clients(planned.created_at).create(owner, planned.data)
-        if planned.stage_change is not None:
-            at, stage = planned.stage_change
-            self._clients(at).update(owner, client.id, ClientUpdate(stage=stage))
-        if planned.deactivated_at is not None:
-            service = self._clients(planned.deactivated_at)
-            service.set_status(owner, client.id, ClientStatus.INACTIVE)
+        client_id = self._clients(planned.created_at).create(owner, planned.data).id
+        tasks: dict[str, str] = {}  # step key → task id
+        for step in planned.ordered_steps():
+            self._step(client_id, step, tasks, tags)
 
-    def seed(self, tenant: DemoTenant, count: int, now: datetime) -> int:
-        self.tenant(tenant)
-        plan = plan_clients(tenant, count, now)
+    def _step(
+        self, client_id: str, step: Step, tasks: dict[str, str], tags: dict[str, str]
+    ) -> None:
+        if step.act in _LIFECYCLE:
+            self._lifecycle_step(client_id, step)
+            return
+        who, body, relations = step.who.principal(), step.body, self._relations(step.at)
+        match step.act:
+            case Act.TAGS:
+                ids = [tags[name] for name in body]
+                relations.set_client_tags(who, client_id, ClientTags(tag_ids=ids))
+            case Act.ACTIVITY:
+                follow_up = relations.create_activity(who, client_id, body).follow_up_task_id
+                if step.key is not None and follow_up is not None:
+                    tasks[step.key] = follow_up
+            case Act.NOTE:
+                relations.create_note(who, client_id, body)
+            case Act.TASK:
+                tasks[step.key or ""] = relations.create_task(who, client_id, body).id
+            case Act.COMPLETE:
+                relations.complete_task(who, tasks[step.target or ""])
+
+    def _lifecycle_step(self, client_id: str, step: Step) -> None:
+        who, body, clients = step.who.principal(), step.body, self._clients(step.at)
+        match step.act:
+            case Act.STAGE:
+                clients.change_stage(who, client_id, body.stage, body.reason)
+            case Act.CONVERT:
+                clients.convert(who, client_id)
+            case Act.PROMOTE_VIP:
+                clients.promote_vip(who, client_id)
+            case Act.LINK_STUDENT:
+                clients.link_student(who, client_id, body.student_id)
+            case Act.DEACTIVATE:
+                clients.set_status(who, client_id, ClientStatus.INACTIVE)
+
+    def seed(self, tenant: DemoTenant, count: int, now: datetime) -> TenantReport:
+        tags = self.tenant(tenant)
+        plan = plan_tenant(tenant, count, now)
         for planned in plan:  # one after another: the client-number sequence never contends
-            self.client(planned)
-        return len(plan)
+            self.client(planned, tags)
+        return TenantReport.of(tenant, plan)
+
+
+@dataclass(frozen=True)
+class TenantReport:
+    """What one demo tenant holds, for the banner."""
+
+    tenant: str
+    clients: int
+    counts: dict[str, int]
+
+    @classmethod
+    def of(cls, tenant: DemoTenant, plan: list[PlannedClient]) -> TenantReport:
+        steps = [s for c in plan for s in c.steps]
+        acts = Counter(s.act for s in steps)
+        scheduled = sum(
+            s.act is Act.ACTIVITY and s.body.status is ActivityStatus.SCHEDULED for s in steps
+        )
+        follow_ups = sum(s.act is Act.ACTIVITY and s.body.follow_up_at is not None for s in steps)
+        counts = {
+            "tags": len(tenant.story.tags),
+            "tagged clients": acts[Act.TAGS],
+            "activities": acts[Act.ACTIVITY],
+            "scheduled": scheduled,
+            "tasks": acts[Act.TASK] + follow_ups,
+            "completed": acts[Act.COMPLETE],
+            "notes": acts[Act.NOTE],
+            "stage changes": acts[Act.STAGE],
+            "conversions": acts[Act.CONVERT],
+            "VIP promotions": acts[Act.PROMOTE_VIP],
+            "students": acts[Act.LINK_STUDENT],
+        }
+        return cls(tenant.tenant_id, len(plan), counts)
+
+    def line(self) -> str:
+        shown = ", ".join(f"{n} {what}" for what, n in self.counts.items() if n)
+        return f"{self.tenant}: {self.clients} clients, {shown}"
 
 
 @dataclass(frozen=True)
 class SeedReport:
     users: list[DemoUser]
-    clients: int
+    tenants: list[TenantReport]
     seconds: float
+
+    @property
+    def clients(self) -> int:
+        return sum(t.clients for t in self.tenants)
 
 
 def seed_demo(count: int = CLIENTS_PER_TENANT) -> SeedReport:
@@ -507,5 +1032,5 @@ def seed_demo(count: int = CLIENTS_PER_TENANT) -> SeedReport:
     seeder = Seeder()
     now = datetime.now(UTC)
     with ThreadPoolExecutor(max_workers=len(TENANTS)) as pool:
-        counts = list(pool.map(lambda t: seeder.seed(t, count, now), TENANTS))
-    return SeedReport(demo_users(), sum(counts), time.perf_counter() - started)
+        reports = list(pool.map(lambda t: seeder.seed(t, count, now), TENANTS))
+    return SeedReport(demo_users(), reports, time.perf_counter() - started)

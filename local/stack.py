@@ -263,6 +263,9 @@ def print_banner(options: Options, tokens: Tokens, seeded: SeedReport, timings: 
         f"(embedded AWS {timings.marks['aws']:.1f} s; {seeded.clients} demo clients seeded "
         f"in {seeded.seconds:.1f} s)"
     )
+    for tenant in seeded.tenants:
+        say(f"  {tenant.line()}")
+    say()
     say(f"  API           {api}   (OpenAPI: {api}/openapi.json)")
     say(f"  Embedded AWS  http://{HOST}:{options.moto_port}   (moto)")
     say(f"  Tokens        {_shown(options.tokens_file)}   (valid {TOKEN_HOURS} h)")
@@ -320,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     timings = Timings()
     options = parse_options(argv)
     signal.signal(signal.SIGTERM, _interrupt)
+    # Also when started in the background (`make run &`), where SIGINT starts out ignored.
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         serve(options, timings)
     except KeyboardInterrupt:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -14,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -246,6 +248,109 @@ def test_a_sales_user_cannot_read_a_colleagues_client(stack: Stack) -> None:
     _problem(stack.get(f"/clients/{colleagues['id']}", "school-sales-1"), 404)
 
 
+# --- the relationship around a client, as seeded ----------------------------------------------
+
+COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+CATALOGUES = {
+    "school": {"Inglés B2", "Matrícula 2027", "Beca", "Empresa", "Recomienda"},
+    "fieldsvc": {"Contrato anual", "Urgente", "Zona Norte", "Zona Sur", "Equipo crítico"},
+}
+
+
+def _instant(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@pytest.mark.parametrize("tenant", ["school", "fieldsvc"])
+def test_the_tag_catalogue_is_seeded_with_distinct_colours(stack: Stack, tenant: str) -> None:
+    reply = stack.get("/tags", f"{tenant}-sales-1")
+    assert reply.status_code == 200, reply.text
+    tags = reply.json()["items"]
+    assert CATALOGUES[tenant] <= {t["name"] for t in tags}
+    colours = [t["color"] for t in tags]
+    assert all(COLOUR.match(c) for c in colours)
+    assert len(set(colours)) == len(colours)
+
+
+@pytest.mark.parametrize("user", ["school-sales-1", "fieldsvc-sales-2"])
+def test_a_sales_user_has_follow_ups_in_every_bucket(stack: Stack, user: str) -> None:
+    now = datetime.now(UTC)
+    for bucket in ("overdue", "today", "this_week", "next_week"):
+        reply = stack.get("/tasks", user, params={"bucket": bucket})
+        assert reply.status_code == 200, reply.text
+        tasks = reply.json()["items"]
+        assert tasks, f"{user} has no task in {bucket}"
+        assert {(t["assignee_id"], t["status"]) for t in tasks} == {(user, "pending")}
+        if bucket == "overdue":
+            timed = [_instant(t["due_at"]) for t in tasks if t["due_at"]]
+            assert timed and all(due < now for due in timed)
+
+
+@pytest.mark.parametrize("user", ["school-sales-2", "fieldsvc-sales-1"])
+def test_the_bell_counts_a_sales_users_scheduled_activities(stack: Stack, user: str) -> None:
+    params = {"status": "scheduled", "responsible": "me"}
+    reply = stack.get("/activities", user, params=params)
+    assert reply.status_code == 200, reply.text
+    bell = reply.json()
+    assert bell["count"] >= len(bell["items"]) > 0
+    assert {(a["status"], a["responsible_id"]) for a in bell["items"]} == {("scheduled", user)}
+    when = [_instant(a["at"]) for a in bell["items"]]
+    assert when == sorted(when)  # soonest first
+    assert when[0] > datetime.now(UTC) - timedelta(hours=1)  # coming, not forgotten
+
+
+@pytest.fixture(scope="module")
+def tagged_client(stack: Stack) -> dict[str, Any]:
+    """The newest profile of school-sales-1 with tags and an activity done."""
+    user = "school-sales-1"
+    for client in stack.get("/clients", user, params={"limit": 60}).json()["items"]:
+        reply = stack.get(f"/clients/{client['id']}", user)
+        assert reply.status_code == 200, reply.text
+        profile: dict[str, Any] = reply.json()
+        if profile["tags"] and profile["last_activity"]:
+            return profile
+    pytest.fail(f"none of the newest clients of {user} has tags and an activity done")
+
+
+def test_a_seeded_profile_shows_its_tags_and_last_activity(
+    stack: Stack, tagged_client: dict[str, Any]
+) -> None:
+    catalogue = {t["id"]: t for t in stack.get("/tags", "school-sales-1").json()["items"]}
+    for tag in tagged_client["tags"]:
+        assert COLOUR.match(tag["color"])
+        assert (tag["name"], tag["color"]) == (
+            catalogue[tag["id"]]["name"],
+            catalogue[tag["id"]]["color"],
+        )
+    last = tagged_client["last_activity"]
+    assert last["status"] == "done"
+    assert last["id"].startswith(f"{tagged_client['id']}.")
+    assert _instant(last["at"]) < datetime.now(UTC)
+
+
+def test_a_seeded_timeline_tells_several_kinds_of_action(
+    stack: Stack, tagged_client: dict[str, Any]
+) -> None:
+    reply = stack.get(f"/clients/{tagged_client['id']}/timeline", "school-sales-1")
+    assert reply.status_code == 200, reply.text
+    events = reply.json()["items"]
+    actions = {e["action"] for e in events}
+    assert {"created", "tags_changed", "activity_created"} <= actions
+    when = [_instant(e["at"]) for e in events]
+    assert when == sorted(when, reverse=True)  # newest first
+
+
+def test_the_pipeline_has_history(stack: Stack) -> None:
+    """Conversions in both tenants; linked students in the school only."""
+    school, fieldsvc = stack.all_clients("school-admin"), stack.all_clients("fieldsvc-admin")
+    for clients in (school, fieldsvc):
+        converted = [c for c in clients if c["converted_at"]]
+        assert converted and {c["type"] for c in converted} <= {"client", "vip"}
+    students = [c["student_id"] for c in school if c["student_id"]]
+    assert students and all(re.match(r"^ALU-\d{4}-\d{4}$", s) for s in students)
+    assert not any(c["student_id"] for c in fieldsvc)
+
+
 # --- writing over HTTP ----------------------------------------------------------------------
 
 
@@ -269,7 +374,9 @@ def test_create_then_read_with_etag(stack: Stack) -> None:
     read = stack.get(f"/clients/{client['id']}", "school-sales-1")
     assert read.status_code == 200, read.text
     assert read.headers["ETag"] == '"1"'
-    assert read.json() == client
+    profile = read.json()  # the client and what its screen shows around it: nothing yet
+    assert {field: profile[field] for field in client} == client
+    assert (profile["tags"], profile["open_tasks"], profile["last_activity"]) == ([], 0, None)
     assert stack.get(f"/clients/{client['id']}", "school-manager").status_code == 200
     _problem(stack.get(f"/clients/{client['id']}", "school-sales-2"), 404)
 
