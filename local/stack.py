@@ -80,6 +80,7 @@ def say(message: str = "") -> None:
 
 def ensure_free(port: int, what: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is free
         try:
             probe.bind((HOST, port))
         except OSError as exc:

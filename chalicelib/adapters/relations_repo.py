@@ -219,7 +219,7 @@ class DynamoRelationsRepository:
             elif isinstance(item, UserItem):
                 scope.users[item.user_id] = user_from_item(item)
             elif isinstance(item, TenantItem):
-                scope.timezone = item.timezone
+                scope.timezone, scope.language = item.timezone, item.language
             else:
                 scope.child = _child_from_item(item)
         return scope

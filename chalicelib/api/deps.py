@@ -28,7 +28,12 @@ def tenant_service() -> TenantService:
 def relations_service() -> RelationsService:
     from chalicelib.adapters.relations_repo import DynamoRelationsRepository
 
-    return RelationsService(DynamoRelationsRepository(), get_settings().default_timezone)
+    settings = get_settings()
+    return RelationsService(
+        DynamoRelationsRepository(),
+        settings.default_timezone,
+        default_language=settings.default_language,
+    )
 
 
 def reset() -> None:

@@ -50,6 +50,7 @@ class ClientScope:
     child: Activity | Note | Task | None = None
     users: dict[str, User] = field(default_factory=dict)
     timezone: str | None = None  # the tenant's, when it has saved settings
+    language: str | None = None  # likewise
 
 
 class TagNameTakenError(Exception):

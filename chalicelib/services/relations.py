@@ -67,10 +67,15 @@ class Write:
 
 class RelationsService:
     def __init__(
-        self, repo: RelationsRepository, default_timezone: str, clock: Clock = utcnow
+        self,
+        repo: RelationsRepository,
+        default_timezone: str,
+        clock: Clock = utcnow,
+        default_language: str = "es",
     ) -> None:
         self.repo = repo
         self.default_timezone = default_timezone
+        self.default_language = default_language
         self.clock = clock
 
     # --- shared ----------------------------------------------------------------------------
@@ -166,7 +171,8 @@ class RelationsService:
             )
             write = Write([], [], scope.summary.with_activity(None, activity))
             if data.follow_up_at is not None:
-                task = self._follow_up(who, activity, data.follow_up_at, name, now)
+                language = scope.language or self.default_language
+                task = self._follow_up(who, activity, data.follow_up_at, name, now, language)
                 activity = activity.model_copy(update={"follow_up_task_id": task.id})
                 write.records.append(task)
                 write.events.append(self._task_event(who, task, "task_created", now))
@@ -186,11 +192,12 @@ class RelationsService:
         due: datetime,
         assignee_name: str,
         now: datetime,
+        language: str,
     ) -> Task:
         return Task(
             id=child_id(activity.client_id),
             client_id=activity.client_id,
-            description=_follow_up_description(activity),
+            description=_follow_up_description(activity, language),
             due_at=due,
             due_sort=due_instant(due, None, "UTC"),
             assignee_id=activity.responsible_id,
@@ -585,11 +592,49 @@ class _Unchanged(Exception):
         self.result = result
 
 
-def _follow_up_description(activity: Activity) -> str:
-    """Tasks have no privacy: the follow-up of a private activity does not describe it."""
+@dataclass(frozen=True)
+class _FollowUpWords:
+    title: str
+    private: str
+    types: dict[str, str]
+
+
+_FOLLOW_UP = {
+    "es": _FollowUpWords(
+        "Seguimiento: {type} del {date}",
+        "Seguimiento (actividad privada)",
+        {
+            "call": "llamada",
+            "email": "email",
+            "meeting": "reunión",
+            "whatsapp": "WhatsApp",
+            "visit": "visita",
+            "letter": "carta",
+        },
+    ),
+    "en": _FollowUpWords(
+        "Follow up: {type} of {date}",
+        "Follow up (private activity)",
+        {
+            "call": "call",
+            "email": "email",
+            "meeting": "meeting",
+            "whatsapp": "WhatsApp",
+            "visit": "visit",
+            "letter": "letter",
+        },
+    ),
+}
+
+
+def _follow_up_description(activity: Activity, language: str) -> str:
+    """The follow-up task's title, in the organisation's language. Tasks have no privacy:
+    the follow-up of a private activity does not describe it."""
+    words = _FOLLOW_UP.get(language, _FOLLOW_UP["en"])
     if activity.private:
-        return "Follow up (private activity)"
-    return f"Follow up: {activity.type.value} of {activity.at.date().isoformat()}"
+        return words.private
+    kind = words.types[activity.type.value]
+    return words.title.format(type=kind, date=activity.at.date().isoformat())
 
 
 def _visible_activity(who: Principal, activity: Activity) -> bool:

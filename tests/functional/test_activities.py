@@ -332,7 +332,7 @@ def test_the_bell_only_answers_for_scheduled(team):
         assert problem_fields(r) == ["status"], status
 
 
-def test_the_follow_up_of_a_private_activity_does_not_describe_it(team):
+def test_follow_ups_are_titled_in_the_tenants_language_and_never_describe_a_private_one(team):
     luis, manager = team["u-luis"], team["u-manager"]
     c = new_client(luis)
     private = add_activity(
@@ -344,11 +344,16 @@ def test_the_follow_up_of_a_private_activity_does_not_describe_it(team):
     )
     tasks = ok(luis.get(f"/clients/{c['id']}/tasks"))["items"]
     assert [t["id"] for t in tasks] == [private["follow_up_task_id"]]
-    assert tasks[0]["description"] == "Follow up (private activity)"
+    assert tasks[0]["description"] == "Seguimiento (actividad privada)"  # a Spanish tenant
     public = add_activity(luis, c["id"], follow_up_at="2026-12-02T10:00:00+01:00")
     task = next(
         t
         for t in ok(luis.get(f"/clients/{c['id']}/tasks"))["items"]
         if t["id"] == public["follow_up_task_id"]
     )
-    assert task["description"] == "Follow up: call of 2026-03-10"
+    assert task["description"] == "Seguimiento: llamada del 2026-03-10"
+    ok(team["u-admin"].patch("/settings", {"language": "en"}))
+    english = add_activity(luis, c["id"], type="visit", follow_up_at="2026-12-03T10:00:00Z")
+    task = ok(luis.get(f"/clients/{c['id']}/tasks"))["items"][0]
+    assert task["id"] == english["follow_up_task_id"]
+    assert task["description"] == "Follow up: visit of 2026-03-10"
