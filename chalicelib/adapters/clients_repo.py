@@ -25,6 +25,7 @@ from chalicelib.adapters.dynamo import (
     UserItem,
     bind,
 )
+from chalicelib.adapters.paging import query_page
 from chalicelib.adapters.tenants_repo import default_settings, settings_from_item, user_from_item
 from chalicelib.adapters.tx import Tx
 from chalicelib.config import Settings, get_settings
@@ -286,15 +287,7 @@ class DynamoClientRepository:
             index, partition = Item.gsi1, keys.clients_by_tenant(tenant)
         else:
             index, partition = Item.gsi2, keys.clients_by_owner(tenant, owner_id)
-        results = index.query(
-            partition,
-            scan_index_forward=False,
-            limit=limit,
-            page_size=limit,
-            last_evaluated_key=start,
-        )
-        clients = [client_from_item(i) for i in results if isinstance(i, ClientItem)]
-        return clients, results.last_evaluated_key
+        return query_page(index, partition, ClientItem, client_from_item, limit=limit, start=start)
 
     def list_events(
         self,
@@ -313,17 +306,16 @@ class DynamoClientRepository:
             hide_private = EventItem.private_for.does_not_exist() | (
                 EventItem.private_for == private_visible_to
             )
-        results = Item.query(
+        return query_page(
+            Item,
             keys.client_pk(tenant, client_id),
-            Item.sk.startswith(keys.EVENT_PREFIX),
+            EventItem,
+            event_from_item,
+            range_condition=Item.sk.startswith(keys.EVENT_PREFIX),
             filter_condition=hide_private,
-            scan_index_forward=False,
             limit=limit,
-            page_size=limit,
-            last_evaluated_key=start,
+            start=start,
         )
-        events = [event_from_item(i) for i in results if isinstance(i, EventItem)]
-        return events, results.last_evaluated_key
 
     def guard_holders(self, tenant: str, guards: list[Guard]) -> list[tuple[Guard, Client | None]]:
         """Which client holds each guarded value (two BatchGetItems)."""

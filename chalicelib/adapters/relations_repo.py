@@ -34,6 +34,7 @@ from chalicelib.adapters.dynamo import (
     UserItem,
     bind,
 )
+from chalicelib.adapters.paging import query_page
 from chalicelib.adapters.tenants_repo import user_from_item
 from chalicelib.adapters.tx import Tx
 from chalicelib.domain.activities import Activity, Note
@@ -255,16 +256,15 @@ class DynamoRelationsRepository:
             condition = (ActivityItem.private == False) | (  # noqa: E712 (a DynamoDB condition)
                 ActivityItem.responsible_id == private_visible_to
             )
-        results = Item.gsi3.query(
+        return query_page(
+            Item.gsi3,
             keys.activities_of_client(tenant, client_id),
+            ActivityItem,
+            activity_from_item,
             filter_condition=condition,
-            scan_index_forward=False,
             limit=limit,
-            page_size=limit,
-            last_evaluated_key=start,
+            start=start,
         )
-        items = [activity_from_item(i) for i in results if isinstance(i, ActivityItem)]
-        return items, results.last_evaluated_key
 
     def pending_activities(
         self, tenant: str, responsible_id: str, limit: int, start: dict[str, Any] | None
@@ -273,9 +273,16 @@ class DynamoRelationsRepository:
         bind()
         partition = keys.scheduled_by_responsible(tenant, responsible_id)
         count = Item.gsi2.count(partition)
-        results = Item.gsi2.query(partition, limit=limit, page_size=limit, last_evaluated_key=start)
-        items = [activity_from_item(i) for i in results if isinstance(i, ActivityItem)]
-        return count, items, results.last_evaluated_key
+        items, last = query_page(
+            Item.gsi2,
+            partition,
+            ActivityItem,
+            activity_from_item,
+            newest_first=False,
+            limit=limit,
+            start=start,
+        )
+        return count, items, last
 
     def list_notes(
         self, tenant: str, client_id: str, limit: int, start: dict[str, Any] | None
@@ -290,16 +297,15 @@ class DynamoRelationsRepository:
     def _list_children(
         self, tenant: str, client_id: str, prefix: str, limit: int, start: dict[str, Any] | None
     ) -> Page:
-        bind()
-        results = Item.query(
+        return query_page(
+            Item,
             keys.client_pk(tenant, client_id),
-            Item.sk.startswith(prefix),
-            scan_index_forward=False,
+            Item,
+            _child_from_item,
+            range_condition=Item.sk.startswith(prefix),
             limit=limit,
-            page_size=limit,
-            last_evaluated_key=start,
+            start=start,
         )
-        return [_child_from_item(i) for i in results], results.last_evaluated_key
 
     def open_tasks(
         self,
@@ -325,11 +331,16 @@ class DynamoRelationsRepository:
             condition = sort < upper
         else:
             condition = sort.between(keys.time_sort(sort_ts(due_from), ""), upper)
-        results = index.query(
-            partition, condition, limit=limit, page_size=limit, last_evaluated_key=start
+        return query_page(
+            index,
+            partition,
+            TaskItem,
+            task_from_item,
+            range_condition=condition,
+            newest_first=False,
+            limit=limit,
+            start=start,
         )
-        tasks = [task_from_item(i) for i in results if isinstance(i, TaskItem)]
-        return tasks, results.last_evaluated_key
 
     # --- writing a record, its summary and its timeline event together ----------------------
 
