@@ -46,10 +46,7 @@ def create_resources(settings: Any, session: Any = None) -> None:
                 s3.create_bucket(Bucket=bucket, CreateBucketConfiguration=location)
 
 
-_CLIENTS: dict[int, tuple[Any, Any]] = {}
-
-
+@lru_cache(maxsize=4)
 def _clients(session: Any) -> tuple[Any, Any]:
-    if id(session) not in _CLIENTS:
-        _CLIENTS[id(session)] = (session.client("dynamodb"), session.client("s3"))
-    return _CLIENTS[id(session)]
+    """Building clients is slow; the tests pass one session for the whole run."""
+    return session.client("dynamodb"), session.client("s3")

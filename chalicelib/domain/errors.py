@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -100,12 +100,3 @@ class PreconditionFailedError(DomainError):
 
 class IdempotencyKeyReusedError(DomainError):
     pass
-
-
-@dataclass
-class ErrorInfo:
-    """What an error turns into on the wire; built by `api/problems.py`."""
-
-    status: int
-    title: str
-    extra: dict[str, Any] = field(default_factory=dict)

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from chalicelib.domain.clients import (
     Client,
@@ -53,6 +53,21 @@ def backoff(attempt: int) -> None:
     """A short, jittered pause before retrying a write another writer got in first."""
     if attempt:
         time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))  # noqa: S311
+
+
+T = TypeVar("T")
+
+
+def retry_on_race(attempt: Callable[[], T], what: str) -> T:
+    """Run `attempt` (read, decide, write) until no other writer got in first: it raises
+    StaleWriteError when one did, and is then run again on fresh reads."""
+    for n in range(MAX_ATTEMPTS):
+        backoff(n)
+        try:
+            return attempt()
+        except StaleWriteError:
+            continue
+    raise StaleWriteError(f"too many concurrent {what}; try again")
 
 
 def utcnow() -> datetime:
@@ -128,8 +143,8 @@ class ClientService:
             earlier = self._replay(who, idempotency_key, request_hash)
             if earlier is not None:
                 return earlier
-        for attempt in range(MAX_ATTEMPTS):
-            backoff(attempt)
+
+        def attempt() -> Client:
             context = self.repo.load_context(who.tenant_id, [owner_id])
             client = self._new_client(who, data, owner_id, context)
             idem = (
@@ -145,19 +160,17 @@ class ClientService:
             counters = counter_deltas(None, client, context.settings.timezone)
             try:
                 self.repo.create_client(who.tenant_id, client, event, guards, counters, idem)
-                return client
             except GuardTakenError as exc:
-                duplicate = self._duplicate(who, exc.guards)
-                if duplicate is not None:
-                    raise duplicate from exc
-                # the holder went away in the meantime: try again
-            except IdempotencyKeyTakenError:
+                raise self._duplicate(who, exc.guards) from exc
+            except IdempotencyKeyTakenError as exc:
                 earlier = self._replay(who, idempotency_key or "", request_hash)
-                if earlier is not None:
-                    return earlier
-            except StaleWriteError:
-                continue  # another create took the number first: take the next one
-        raise StaleWriteError("too many concurrent creates; try again")
+                if earlier is None:
+                    raise StaleWriteError("the idempotency record expired meanwhile") from exc
+                return earlier
+            return client
+
+        # A race: another create took the number first, or a duplicate's holder went away.
+        return retry_on_race(attempt, "creates")
 
     def _replay(self, who: Principal, key: str, request_hash: str) -> Client | None:
         record = self.repo.get_idempotency(who.tenant_id, who.user_id, key)
@@ -213,8 +226,9 @@ class ClientService:
             return who.name or who.email or who.user_id
         raise InvalidInputError.one("owner_id", f"no user {owner_id!r} in this organisation")
 
-    def _duplicate(self, who: Principal, guards: list[Guard]) -> DuplicateError | None:
-        """The 409 for taken values; None when every holder has gone since (retry)."""
+    def _duplicate(self, who: Principal, guards: list[Guard]) -> Exception:
+        """The 409 for taken values; a StaleWriteError (retry) when every holder has gone
+        since."""
         conflicts = []
         for guard, holder in self.repo.guard_holders(who.tenant_id, guards):
             if holder is None:
@@ -223,7 +237,9 @@ class ClientService:
                 conflicts.append(Conflict(guard.field, holder.id, holder.name, holder.owner_name))
             else:
                 conflicts.append(Conflict(guard.field, None, None, holder.owner_name))
-        return DuplicateError(conflicts) if conflicts else None
+        if not conflicts:
+            return StaleWriteError("the values were released meanwhile")
+        return DuplicateError(conflicts)
 
     @staticmethod
     def _event(
@@ -261,8 +277,10 @@ class ClientService:
 
     def _change(self, who: Principal, client_id: str, change: Change) -> Client:
         owner_ids = [change.fields["owner_id"]] if change.fields.get("owner_id") else []
-        for attempt in range(MAX_ATTEMPTS):
-            backoff(attempt)
+
+        # A race re-reads: with If-Match or a body version the check then answers 412 / 409;
+        # without, the change is applied on top of the newer version.
+        def attempt() -> Client:
             current, context = self.repo.get_client_with_context(
                 who.tenant_id, client_id, owner_ids
             )
@@ -275,17 +293,11 @@ class ClientService:
                 return current
             try:
                 self._write_update(who, current, after, diff, change, context)
-                return after.model_copy(update={"version": current.version + 1})
             except GuardTakenError as exc:
-                duplicate = self._duplicate(who, exc.guards)
-                if duplicate is not None:
-                    raise duplicate from exc
-                continue  # the holder went away in the meantime: try again
-            except StaleWriteError:
-                # Re-read. With If-Match or a body version the check answers 412 / 409;
-                # without, the patch is applied on top of the newer version.
-                continue
-        raise StaleWriteError("too many concurrent changes; try again")
+                raise self._duplicate(who, exc.guards) from exc
+            return after.model_copy(update={"version": current.version + 1})
+
+        return retry_on_race(attempt, "changes")
 
     @staticmethod
     def _check_expected(current: Client, if_match: int | None, body_version: int | None) -> None:
@@ -389,11 +401,11 @@ class ClientService:
         return build_profile(who, self._visible(who, client, client_id), summary, tags)
 
     def delete(self, who: Principal, client_id: str) -> None:
-        client = self.get(who, client_id)
+        found, context = self.repo.get_client_with_context(who.tenant_id, client_id, [])
+        client = self._visible(who, found, client_id)
         if not who.is_admin:
             raise ForbiddenError("Only an admin can delete a client; deactivate it instead.")
-        settings = self.repo.load_context(who.tenant_id, []).settings
-        counters = counter_deltas(client, None, settings.timezone)
+        counters = counter_deltas(client, None, context.settings.timezone)
         try:
             self.repo.delete_client(who.tenant_id, client, held_guards(client), counters)
         except StaleWriteError as exc:

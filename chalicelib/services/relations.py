@@ -41,12 +41,11 @@ from chalicelib.domain.tasks import (
 )
 from chalicelib.domain.tenants import User
 from chalicelib.domain.timeline import TimelineEvent
-from chalicelib.services.clients import MAX_ATTEMPTS, Clock, backoff, utcnow
+from chalicelib.services.clients import Clock, retry_on_race, utcnow
 from chalicelib.services.ports import (
     ClientScope,
     Page,
     RelationsRepository,
-    StaleWriteError,
     TagNameTakenError,
 )
 
@@ -122,22 +121,20 @@ class RelationsService:
 
     def _commit(self, who: Principal, client_id: str, attempt: Callable[[], Write]) -> Any:
         """Run `attempt` (reads, decides) and write what it decided; again on a race."""
-        for n in range(MAX_ATTEMPTS):
-            backoff(n)
+
+        def once() -> Any:
             write = attempt()
-            try:
-                self.repo.save(
-                    who.tenant_id,
-                    client_id,
-                    write.records,
-                    write.events,
-                    write.summary,
-                    write.removed,
-                )
-                return write.result
-            except StaleWriteError:
-                continue
-        raise StaleWriteError("too many concurrent changes; try again")
+            self.repo.save(
+                who.tenant_id,
+                client_id,
+                write.records,
+                write.events,
+                write.summary,
+                write.removed,
+            )
+            return write.result
+
+        return retry_on_race(once, "changes")
 
     @staticmethod
     def _person(who: Principal, user_id: str, users: dict[str, User], field_name: str) -> str:
@@ -169,14 +166,16 @@ class RelationsService:
                 responsible_name=name,
                 **data.model_dump(exclude={"responsible_id", "follow_up_at"}),
             )
-            write = Write([], [], scope.summary.with_activity(None, activity))
+            summary = scope.summary.with_activity(None, activity)
+            write = Write([], [])
             if data.follow_up_at is not None:
                 language = scope.language or self.default_language
                 task = self._follow_up(who, activity, data.follow_up_at, name, now, language)
                 activity = activity.model_copy(update={"follow_up_task_id": task.id})
                 write.records.append(task)
                 write.events.append(self._task_event(who, task, "task_created", now))
-                write.summary = (write.summary or scope.summary).with_open_tasks(+1)
+                summary = summary.with_open_tasks(+1)
+            write.summary = summary
             write.records.append(activity)
             write.events.append(self._activity_event(who, activity, "activity_created", now))
             write.result = activity
