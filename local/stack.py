@@ -6,7 +6,8 @@
 3. `chalice local` serves the API on 127.0.0.1:PORT (stage `dev`, AWS_ENDPOINT_URL → moto,
    AUTH_JWKS → the public half of .local/signing-key.json);
 4. meanwhile two demo tenants are seeded through the service layer (local/seed.py);
-5. one bearer token per demo user is printed and written to .local/tokens.json.
+5. the event pump (local/events.py) feeds queue messages and schedules to their handlers;
+6. one bearer token per demo user is printed and written to .local/tokens.json.
 
 Ctrl-C or SIGTERM stops both processes; if either dies, the stack stops and exits 1.
 
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from local.events import EventPump
 from local.seed import CLIENTS_PER_TENANT, DemoUser, SeedReport
 from local.tokens import LOCAL_DIR, SigningKey, load_or_create_key, mint, stage_env
 
@@ -197,6 +199,17 @@ def wait_until_healthy(child: Child, url: str) -> None:
     raise StackError(f"{url} did not answer 200 within {READY_TIMEOUT:.0f} s ({last}).")
 
 
+def start_event_pump() -> EventPump:
+    """Queue messages and schedules reach the same handlers as in AWS (local/events.py)."""
+    import boto3
+
+    from app import app
+
+    pump = EventPump(app, boto3.session.Session(region_name=REGION))
+    pump.start()
+    return pump
+
+
 def watch(children: list[Child]) -> None:
     """Until a child exits (an error: StackError) or Ctrl-C / SIGTERM (KeyboardInterrupt)."""
     while True:
@@ -311,10 +324,12 @@ def serve(options: Options, timings: Timings) -> None:
         seeded = seed_demo(options.clients)
         wait_until_healthy(children[1], f"http://{HOST}:{options.port}/health")
         timings.mark("ready")
+        pump = start_event_pump()
         tokens = mint_tokens(key, env, seeded.users)
         write_tokens(options.tokens_file, tokens)
         print_banner(options, tokens, seeded, timings)
         watch(children)
+        pump.stop()
     finally:
         for child in reversed(children):
             child.stop()
