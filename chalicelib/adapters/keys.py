@@ -147,3 +147,38 @@ def clients_with_tag(tenant: str, tag_id: str) -> str:
 
 
 HEALTH_PK = "HEALTH"
+
+
+# --- Reminder emails and scheduled-job records (see docs/data-model.md, "Reminders") --------
+REMINDER_PREFIX = "REM#"
+REMINDER_SHARDS = 4  # the due index's hour buckets are spread over this many partitions
+
+
+def task_reminder_sk(task_own_id: str, offset: str) -> str:
+    """In the client's collection, beside its task: one item per (task, offset)."""
+    return f"{REMINDER_PREFIX}{task_own_id}#{offset}"
+
+
+def work_order_reminder_pk(tenant: str, work_order_id: str) -> str:
+    return f"T#{tenant}#WOREM#{work_order_id}"
+
+
+WORK_ORDER_REMINDER_SK = "REM"
+
+
+def digest_sk(user_id: str) -> str:
+    """In the tenant partition, beside the user: when the user's next digest goes."""
+    return f"DIGEST#{user_id}"
+
+
+def reminders_due(hour: str, shard: int) -> str:
+    """GSI3 (sparse, across tenants): reminders waiting in one UTC hour `YYYY-MM-DDTHH`."""
+    return f"REMDUE#{hour}#{shard}"
+
+
+def job_run_pk(job: str) -> str:
+    """A scheduled job's last runs (not a tenant's: the jobs serve every tenant)."""
+    return f"JOB#{job}"
+
+
+JOB_RUN_SK = "RUN"

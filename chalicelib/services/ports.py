@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from chalicelib.domain.activities import Activity, Note
 from chalicelib.domain.clients import Client
 from chalicelib.domain.profile import Summary
+from chalicelib.domain.reminders import ReminderEntry
 from chalicelib.domain.tags import Tag
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.tenants import TenantSettings, User
@@ -192,7 +193,11 @@ class RelationsRepository(Protocol):
         events: list[TimelineEvent],
         summary: Summary | None = None,
         removed: list[Activity | Note | Task] | None = None,
+        reminders: list[ReminderEntry] | None = None,
+        reminders_removed: list[ReminderEntry] | None = None,
     ) -> None: ...
+
+    def task_reminders(self, tenant: str, tasks: list[Task]) -> dict[str, list[ReminderEntry]]: ...
 
     def events_about(self, tenant: str, client_id: str, subject_id: str) -> list[TimelineEvent]: ...
 
