@@ -6,7 +6,9 @@ from functools import lru_cache
 
 from chalicelib.config import get_settings
 from chalicelib.services.clients import ClientService
+from chalicelib.services.job_runs import JobRuns
 from chalicelib.services.relations import RelationsService
+from chalicelib.services.reminders import ReminderService
 from chalicelib.services.tenants import TenantService
 
 
@@ -21,7 +23,10 @@ def client_service() -> ClientService:
 def tenant_service() -> TenantService:
     from chalicelib.adapters.tenants_repo import DynamoTenantRepository
 
-    return TenantService(DynamoTenantRepository())
+    return TenantService(
+        DynamoTenantRepository(),
+        on_user_change=lambda tenant, user: reminder_service().sync_user(tenant, user),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -36,7 +41,33 @@ def relations_service() -> RelationsService:
     )
 
 
+@lru_cache(maxsize=1)
+def job_runs() -> JobRuns:
+    from chalicelib.adapters.reminders_repo import DynamoReminderRepository
+
+    return JobRuns(DynamoReminderRepository())
+
+
+@lru_cache(maxsize=1)
+def reminder_service() -> ReminderService:
+    """Reminder emails. The lead wires `feed=` to the work-orders service at merge."""
+    from chalicelib.adapters.email import SesOutbox
+    from chalicelib.adapters.reminders_repo import DynamoReminderRepository
+
+    settings = get_settings()
+    return ReminderService(
+        DynamoReminderRepository(),
+        SesOutbox(settings.mail_from, settings.aws_region),
+        settings.frontend_url,
+        settings.default_timezone,
+        settings.default_language,
+        runs=job_runs(),
+    )
+
+
 def reset() -> None:
     client_service.cache_clear()
     tenant_service.cache_clear()
     relations_service.cache_clear()
+    job_runs.cache_clear()
+    reminder_service.cache_clear()

@@ -15,6 +15,7 @@ Time policy (also in the README):
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
@@ -32,6 +33,43 @@ STALE_AFTER = timedelta(days=1)
 MAX_ATTEMPTS = 5
 FIRST_RETRY = timedelta(minutes=5)
 CLAIM_FOR = timedelta(minutes=10)
+
+
+class HeaderInjectionError(ValueError):
+    """A value bound for an email header holds CR or LF: refused, never sent."""
+
+
+class MailTransientError(Exception):
+    """The mail service did not take the message now (throttled, unavailable): retry."""
+
+
+class MailPermanentError(Exception):
+    """The mail service refused the message for good (rejected, sender not verified)."""
+
+
+@dataclass
+class CalendarEvent:
+    """What the .ics attachment of a work-order email describes."""
+
+    uid: str
+    start: datetime
+    minutes: int
+    summary: str
+    description: str | None = None
+    url: str | None = None
+
+
+@dataclass
+class Letter:
+    """One email to compose and send: template `kind` in `language` with `context`."""
+
+    kind: str  # task_reminder, work_order_reminder, digest
+    to: str
+    language: str
+    tenant_name: str
+    subject_args: dict[str, Any]
+    context: dict[str, Any]
+    event: CalendarEvent | None = None
 
 
 class ReminderKind(StrEnum):
