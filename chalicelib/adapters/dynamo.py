@@ -236,7 +236,7 @@ class HealthItem(Item, discriminator="health"):
 
 class ReminderItem(Item, discriminator="reminder"):
     """An email to send: a task's reminder at one offset, a work order's day-before
-    reminder, a user's digest schedule. While waiting it sits on GSI3 `REMDUE#<hour>#<shard>`."""
+    reminder, a user's digest schedule. While waiting it sits on GSI3 `REMDUE#<day>#<shard>`."""
 
     kind = UnicodeAttribute()
     tenant_id = UnicodeAttribute()

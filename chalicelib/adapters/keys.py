@@ -151,7 +151,7 @@ HEALTH_PK = "HEALTH"
 
 # --- Reminder emails and scheduled-job records (see docs/data-model.md, "Reminders") --------
 REMINDER_PREFIX = "REM#"
-REMINDER_SHARDS = 4  # the due index's hour buckets are spread over this many partitions
+REMINDER_SHARDS = 4  # the due index's day buckets are spread over this many partitions
 
 
 def task_reminder_sk(task_own_id: str, offset: str) -> str:
@@ -171,9 +171,9 @@ def digest_sk(user_id: str) -> str:
     return f"DIGEST#{user_id}"
 
 
-def reminders_due(hour: str, shard: int) -> str:
-    """GSI3 (sparse, across tenants): reminders waiting in one UTC hour `YYYY-MM-DDTHH`."""
-    return f"REMDUE#{hour}#{shard}"
+def reminders_due(day: str, shard: int) -> str:
+    """GSI3 (sparse, across tenants): reminders waiting on one UTC day `YYYY-MM-DD`, by time."""
+    return f"REMDUE#{day}#{shard}"
 
 
 def job_run_pk(job: str) -> str:

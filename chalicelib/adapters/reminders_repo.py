@@ -1,6 +1,6 @@
 """Reminder entries, the sparse index of due ones, the reads a send needs, and job runs.
 
-A waiting entry sits on GSI3 under `REMDUE#<UTC hour>#<shard>` with the sort key
+A waiting entry sits on GSI3 under `REMDUE#<UTC day>#<shard>` with the sort key
 `<next_at>#<its own key>`; every change of state rewrites the whole item conditional on
 what was read (the index sort key, or the claim token), so two runs can never both own it.
 """
@@ -46,8 +46,8 @@ def entry_key(entry: ReminderEntry) -> tuple[str, str]:
     return keys.tenant_pk(tenant), keys.digest_sk(entry.subject_id)
 
 
-def hour_of(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H")
+def day_of(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%d")
 
 
 def index_keys(entry: ReminderEntry) -> tuple[str, str] | None:
@@ -57,7 +57,7 @@ def index_keys(entry: ReminderEntry) -> tuple[str, str] | None:
     pk, sk = entry_key(entry)
     ident = f"{pk}#{sk}"
     shard = zlib.crc32(ident.encode()) % keys.REMINDER_SHARDS
-    return keys.reminders_due(hour_of(entry.next_at), shard), f"{sort_ts(entry.next_at)}#{ident}"
+    return keys.reminders_due(day_of(entry.next_at), shard), f"{sort_ts(entry.next_at)}#{ident}"
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -131,13 +131,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def hours_between(start: datetime, end: datetime) -> list[str]:
-    """The UTC hour buckets from `start`'s to `end`'s, both included."""
-    hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+def days_between(start: datetime, end: datetime) -> list[str]:
+    """The UTC day buckets from `start`'s to `end`'s, both included."""
+    day, last = start.astimezone(UTC).date(), end.astimezone(UTC).date()
     found = []
-    while hour <= end:
-        found.append(hour_of(hour))
-        hour += timedelta(hours=1)
+    while day <= last:
+        found.append(day.isoformat())
+        day += timedelta(days=1)
     return found
 
 
@@ -178,14 +178,14 @@ class DynamoReminderRepository:
     # --- the due index ---------------------------------------------------------------------
 
     def due(self, since: datetime, now: datetime) -> list[ReminderEntry]:
-        """Waiting entries whose time is ≤ now, from `since`'s hour on: one Query per hour
-        bucket and shard, soonest first."""
+        """Waiting entries whose time is ≤ now, from `since`'s day on: one Query per day
+        bucket and shard (and page), soonest first."""
         bind()
         upper = f"{sort_ts(now)}#~"
         found: list[ReminderEntry] = []
-        for hour in hours_between(since, now):
+        for day in days_between(since, now):
             for shard in range(keys.REMINDER_SHARDS):
-                partition = keys.reminders_due(hour, shard)
+                partition = keys.reminders_due(day, shard)
                 for item in Item.gsi3.query(partition, Item.gsi3sk <= upper):
                     if isinstance(item, ReminderItem):
                         found.append(entry_from_item(item))
