@@ -10,6 +10,7 @@ import pytest
 from botocore.stub import Stubber
 
 from chalicelib.api import deps
+from tests.functional.conftest import new_client
 from tests.functional.relations_helpers import add_task, ok
 from tests.functional.reminders_helpers import (
     add_user,
@@ -20,7 +21,6 @@ from tests.functional.reminders_helpers import (
     task_states,
     utc,
 )
-from tests.functional.conftest import new_client
 
 
 @pytest.fixture
