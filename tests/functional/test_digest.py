@@ -278,3 +278,30 @@ def test_a_failing_run_is_started_but_not_a_success(api):
     jobs = ok(api.get("/health", auth=False))["jobs"]
     assert jobs["reminders"]["last_started_at"] == "2026-03-10T12:00:00Z"
     assert jobs["reminders"]["last_success_at"] is None and jobs["reminders"]["late"]
+
+
+def test_infra_alarms_on_the_reminder_functions_errors_and_lets_it_send_email():
+    import json
+    from pathlib import Path
+
+    from chalice.app import ScheduledEventConfig
+
+    from app import app
+
+    [config] = [
+        c
+        for c in app.event_sources
+        if isinstance(c, ScheduledEventConfig) and c.name == "send_reminders"
+    ]
+    assert config.schedule_expression.value == 5 and config.schedule_expression.unit == "MINUTES"
+    resources = json.loads(
+        (Path(__file__).resolve().parents[2] / "infra" / "template.json").read_text()
+    )["Resources"]
+    alarm = resources["SendRemindersErrorsAlarm"]["Properties"]
+    # chalice names the function after the handler's name in CamelCase
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "SendReminders"}}]
+    assert alarm["MetricName"] == "Errors"
+    policy = resources["RemindersAccess"]["Properties"]
+    assert policy["Roles"] == [{"Ref": "SendRemindersRole"}]
+    actions = {a for s in policy["PolicyDocument"]["Statement"] for a in s["Action"]}
+    assert {"ses:SendRawEmail", "dynamodb:Query", "dynamodb:PutItem"} <= actions
