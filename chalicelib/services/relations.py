@@ -514,7 +514,7 @@ class RelationsService:
                 update={"status": status, "completed_at": now if done else None, "updated_at": now}
             )
             action = "task_completed" if done else "task_reopened"
-            zone = self._assignee_zone(who, scope, after.assignee_id)
+            zone = self._assignee_zone(who, scope, after.assignee_id) if after.reminders else ""
             after, write = self._reminders_of(who, before, after, zone, now)
             write.records, write.result = [after], after
             write.events = [self._task_event(who, after, action, now)]
