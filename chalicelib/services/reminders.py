@@ -113,6 +113,15 @@ class RunReport:
     rescheduled: int = 0
 
 
+class ReminderRunError(Exception):
+    """Some entries of a run failed unexpectedly (the others were handled). Their claims
+    expire and a later run tries them again."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__(f"{len(errors)} reminders failed: " + "; ".join(errors[:5]))
+        self.errors = errors
+
+
 class _NothingToSend(Exception):
     """The entry's subject is gone or no longer needs this email (the reason is kept)."""
 
@@ -154,12 +163,18 @@ class ReminderService:
                 since = max(min(last, now) - timedelta(hours=1), now - MAX_WINDOW)
             self.runs.started(JOB, now)
         report = RunReport()
+        errors: list[str] = []
         for entry in self.store.due(since, now):
             report.found += 1
-            if entry.kind is ReminderKind.DIGEST:
-                self._digest(entry, now, report)
-            else:
-                self._one(entry, now, report)
+            try:
+                if entry.kind is ReminderKind.DIGEST:
+                    self._digest(entry, now, report)
+                else:
+                    self._one(entry, now, report)
+            except Exception as exc:  # one bad entry must not hold back the others
+                errors.append(f"{entry.kind.value} {entry.subject_id}: {type(exc).__name__}: {exc}")
+        if errors:  # not a success: the function errs (alarm) and the next run looks again
+            raise ReminderRunError(errors)
         if self.runs is not None:
             self.runs.succeeded(JOB, asdict(report), now)
         return report

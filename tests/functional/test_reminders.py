@@ -398,3 +398,38 @@ def test_reminders_of_another_tenant_go_to_its_own_people(people, chalice_client
     [mail] = sent()
     assert mail["To"] == "madrid@globex.example.com" and "Globex" in mail["From"]
     assert mail["Subject"] == "Reminder: Call back (Globex client)"
+
+
+def test_one_broken_email_does_not_hold_back_the_others_and_the_run_errs(people, chalice_client):
+    from chalicelib.services.reminders import ReminderRunError
+
+    clock = freeze_all(utc(2026, 3, 1))
+    api = people
+    client = new_client(api)
+    for who in ("u-madrid", "u-ba"):
+        add_task(
+            api, client["id"], assignee_id=who, due_at="2026-03-10T12:00:00Z", reminders=["PT1H"]
+        )
+    service = deps.reminder_service()
+    real = service.outbox
+
+    class BrokenForMadrid:
+        client = real.client
+
+        def deliver(self, letter, now):
+            if letter.to.startswith("u-madrid"):
+                raise RuntimeError("template bug")
+            return real.deliver(letter, now)
+
+    service.outbox = BrokenForMadrid()
+    clock.now = utc(2026, 3, 10, 11, 0)
+    with pytest.raises(ReminderRunError, match="template bug"):
+        service.run()
+    assert [m["To"] for m in sent()] == ["u-ba@example.com"]
+    assert ok(api.get("/health", auth=False))["jobs"]["reminders"]["last_success_at"] is None
+    service.outbox = real  # fixed: once the claim expires, the next run sends it
+    clock.now = utc(2026, 3, 10, 11, 5)
+    assert service.run().sent == 0
+    clock.now = utc(2026, 3, 10, 11, 10)
+    assert service.run().sent == 1
+    assert sorted(m["To"] for m in sent()) == ["u-ba@example.com", "u-madrid@example.com"]
