@@ -11,6 +11,7 @@ SES has no idempotency key). An entry more than a day late is `skipped`, not mai
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
@@ -44,25 +45,51 @@ MAX_WINDOW = timedelta(days=14)  # how far back a run after an outage looks
 
 
 class WorkOrderLike(Protocol):
-    """What a work order offers (the work-orders service's WorkOrder has these)."""
+    """What a work order offers (the work-orders service's WorkOrder has these; read-only,
+    so a frozen model fits). `scheduled_at` is aware; `occurrence` a local date."""
 
-    id: str
-    client_id: str
-    client_name: str
-    title: str
-    description: str | None
-    scheduled_at: datetime
-    duration_minutes: int
-    technician_id: str | None
-    status: str
-    recurrence_id: str | None
-    occurrence: str | None
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def client_id(self) -> str: ...
+
+    @property
+    def client_name(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def description(self) -> str | None: ...
+
+    @property
+    def scheduled_at(self) -> datetime: ...
+
+    @property
+    def duration_minutes(self) -> int: ...
+
+    @property
+    def technician_id(self) -> str | None: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def recurrence_id(self) -> str | None: ...
+
+    @property
+    def occurrence(self) -> str | None: ...
 
 
 class WorkOrderFeed(Protocol):
+    """The work orders of a technician in [start, end): the work-orders service implements
+    it (an index query by technician and time). A list of its WorkOrder fits (Sequence is
+    covariant)."""
+
     def for_technician(
         self, tenant_id: str, technician_id: str, start: datetime, end: datetime
-    ) -> list[WorkOrderLike]: ...
+    ) -> Sequence[WorkOrderLike]: ...
 
 
 class SendContext(Protocol):
