@@ -374,8 +374,8 @@ class ReminderService:
     ) -> None:
         """(Re)schedule or cancel the technician's day-before reminder of a work order."""
         order = after or before
-        if order is None:
-            return
+        if order is None or (before is not None and after is not None and _same(before, after)):
+            return  # nothing the reminder depends on changed: no request at all
         existing = self.store.get(ReminderKind.WORK_ORDER, tenant_id, order.id)
         now = self.clock()
         if after is None:
@@ -563,6 +563,14 @@ def _digest_entry(
         next_at=fire,
         last_day=last_day,
         **kept,
+    )
+
+
+def _same(before: WorkOrderLike, after: WorkOrderLike) -> bool:
+    return (
+        _order_details(before) == _order_details(after)
+        and before.technician_id == after.technician_id
+        and before.status == after.status
     )
 
 

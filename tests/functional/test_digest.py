@@ -185,7 +185,8 @@ def test_a_technician_is_reminded_at_1800_the_day_before_with_an_ics(
     assert b"DTSTART:20260312T100000Z\r\n" in content and b"DTEND:20260312T113000Z" in content
     assert wo_entry(wo.id).state == "sent"
     # the same order synced again (any unrelated write) is not mailed again
-    service.sync_work_order("acme", wo, wo)
+    service.sync_work_order("acme", wo, replace(wo))
+    service.sync_work_order("acme", None, wo)  # nor when the caller has no "before"
     clock.now = utc(2026, 3, 11, 17, 30)
     assert run_schedule(chalice_client)["sent"] == 0
 
@@ -216,6 +217,21 @@ def test_moving_cancelling_and_deleting_an_order_follow_it(api, day_before, chal
     service.sync_work_order("acme", other, None)
     assert wo_entry(other.id) is None
     assert len(sent()) == 1
+
+
+def test_a_write_that_changes_nothing_the_reminder_says_costs_no_request(
+    api, day_before, dynamo_calls
+):
+    client = new_client(api)
+    wo = order(client["id"])
+    service = deps.reminder_service()
+    service.sync_work_order("acme", None, wo)
+    dynamo_calls.clear()
+    service.sync_work_order("acme", wo, replace(wo, occurrence="2026-03-12"))
+    assert dynamo_calls == []
+    service.sync_work_order("acme", wo, replace(wo, title="Revisión bienal"))
+    assert dynamo_calls.count("PutItem") == 1
+    assert wo_entry(wo.id).details["title"] == "Revisión bienal"
 
 
 def test_an_order_written_after_its_reminder_time_is_reminded_at_once(
