@@ -5,6 +5,7 @@ from chalice.app import Chalice
 from chalicelib.api.activities import activities_bp
 from chalicelib.api.auth import auth_bp
 from chalicelib.api.clients import clients_bp
+from chalicelib.api.groups import groups_bp
 from chalicelib.api.health import health_bp
 from chalicelib.api.openapi import openapi_bp
 from chalicelib.api.tags import tags_bp
@@ -19,4 +20,5 @@ app.register_blueprint(tenants_bp)
 app.register_blueprint(activities_bp)
 app.register_blueprint(tasks_bp)
 app.register_blueprint(tags_bp)
+app.register_blueprint(groups_bp)
 app.register_blueprint(openapi_bp)

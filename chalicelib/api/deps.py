@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from chalicelib.config import get_settings
 from chalicelib.services.clients import ClientService
+from chalicelib.services.groups import GroupService
 from chalicelib.services.relations import RelationsService
 from chalicelib.services.tenants import TenantService
 
@@ -36,7 +37,16 @@ def relations_service() -> RelationsService:
     )
 
 
+@lru_cache(maxsize=1)
+def group_service() -> GroupService:
+    from chalicelib.adapters.clients_repo import DynamoClientRepository
+    from chalicelib.adapters.groups_repo import DynamoGroupRepository
+
+    return GroupService(DynamoGroupRepository(), DynamoClientRepository())
+
+
 def reset() -> None:
     client_service.cache_clear()
     tenant_service.cache_clear()
     relations_service.cache_clear()
+    group_service.cache_clear()
