@@ -183,6 +183,13 @@ class SourceCreate(BaseModel):
     name_en: Label
     icon_url: IconUrl
 
+    @field_validator("key")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value == "none":
+            raise ValueError("'none' is reserved (it counts the clients without a source)")
+        return value
+
 
 class SourceUpdate(BaseModel):
     """Body of `PATCH /settings/sources/{key}`."""

@@ -295,6 +295,7 @@ def test_a_builtin_source_cannot_be_deleted_but_can_be_renamed(api):
 
 
 SOURCE_CASES = [
+    ({"key": "none", "name_es": "N", "name_en": "N", "icon_url": ICON}, "key", "reserved"),
     ({"key": "fair", "name_es": "F", "name_en": "F"}, "icon_url", "Field required"),
     (
         {"key": "fair", "name_es": "F", "name_en": "F", "icon_url": "ftp://x/y.svg"},
