@@ -142,6 +142,20 @@ def default_stages(language: str) -> list[Stage]:
     ]
 
 
+def relabelled_stages(stages: list[Stage], before: str, after: str) -> list[Stage]:
+    """The stages after the organisation's language changed: a built-in stage still labelled
+    as it came in the old language takes its label in the new one; labels an admin chose
+    stay."""
+    index = {"es": 0, "en": 1}
+    relabelled = []
+    for stage in stages:
+        names = _STAGE_DEFAULTS.get(stage.key)
+        if names is not None and stage.label == names[index.get(before, 0)]:
+            stage = stage.model_copy(update={"label": names[index.get(after, 0)]})
+        relabelled.append(stage)
+    return relabelled
+
+
 def _upgraded_stage(raw: Any, n: int, language: str) -> Any:
     """A stage stored as a bare key (settings saved before stages were objects)."""
     if not isinstance(raw, str):

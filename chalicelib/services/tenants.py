@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from chalicelib.domain.catalogs import VisitRecency
+from chalicelib.domain.catalogs import VisitRecency, relabelled_stages
 from chalicelib.domain.errors import ForbiddenError, VersionConflictError
 from chalicelib.domain.principal import Principal
 from chalicelib.domain.tenants import (
@@ -42,6 +42,11 @@ class TenantService:
         def attempt() -> TenantSettings:
             current = self.repo.get_settings(who.tenant_id)
             update = dict(changes)
+            language = changes.get("language")
+            if language is not None and language != current.language:
+                update["stages"] = relabelled_stages(
+                    current.stages, current.language.value, language.value
+                )
             if recency is not None:
                 merged = current.visit_recency.model_dump() | recency
                 try:

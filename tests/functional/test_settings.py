@@ -87,6 +87,17 @@ def test_patch_settings_changes_the_fields_sent(api):
     assert again["version"] == 2
 
 
+def test_built_in_stage_labels_follow_the_language_until_an_admin_renames_them(api):
+    assert api.patch("/settings/stages/won", {"label": "Cerrado"}).status == 200
+    assert api.patch("/settings", {"language": "en"}).status == 200
+    labels = {s["key"]: s["label"] for s in api.get("/settings/stages").body["items"]}
+    assert labels["contact"] == "Contact" and labels["lost"] == "Lost"
+    assert labels["won"] == "Cerrado"
+    assert api.patch("/settings", {"language": "es"}).status == 200
+    labels = {s["key"]: s["label"] for s in api.get("/settings/stages").body["items"]}
+    assert labels["contact"] == "Contacto" and labels["won"] == "Cerrado"
+
+
 SETTINGS_CASES = [
     ({"timezone": "Mars/Olympus"}, "timezone", "not an IANA time zone"),
     ({"timezone": None}, "timezone", "cannot be cleared"),
