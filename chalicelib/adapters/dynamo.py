@@ -342,8 +342,14 @@ class TenantItem(Item, discriminator="tenant"):
     language = UnicodeAttribute()
     default_phone_region = UnicodeAttribute()
     allow_duplicates = BooleanAttribute(default=False)
-    stages = ListAttribute[str](null=True)
-    sources = ListAttribute[str](null=True)
+    # stages and sources: maps (see domain/catalogs.py); items saved earlier hold bare keys
+    stages = ListAttribute[Any](null=True)
+    sources = ListAttribute[Any](null=True)
+    type_icons = MapAttribute[str, Any](null=True)
+    custom_fields = ListAttribute[Any](null=True)
+    visit_recency = MapAttribute[str, Any](null=True)
+    import_max_mb = NumberAttribute(null=True)
+    work_order_horizon_days = NumberAttribute(null=True)
     version = VersionAttribute()
 
 

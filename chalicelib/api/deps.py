@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from chalicelib.config import get_settings
+from chalicelib.services.catalogs import CatalogService
 from chalicelib.services.clients import ClientService
 from chalicelib.services.groups import GroupService
 from chalicelib.services.relations import RelationsService
@@ -45,8 +46,16 @@ def group_service() -> GroupService:
     return GroupService(DynamoGroupRepository(), DynamoClientRepository())
 
 
+@lru_cache(maxsize=1)
+def catalog_service() -> CatalogService:
+    from chalicelib.adapters.tenants_repo import DynamoTenantRepository
+
+    return CatalogService(DynamoTenantRepository())
+
+
 def reset() -> None:
     client_service.cache_clear()
     tenant_service.cache_clear()
     relations_service.cache_clear()
     group_service.cache_clear()
+    catalog_service.cache_clear()

@@ -110,7 +110,9 @@ class ClientCreate(BaseModel):
     address: Address | None = None
     type: ClientType = ClientType.LEAD
     kind: ClientKind = ClientKind.CUSTOMER
-    stage: Key = "contact"
+    stage: Key | None = Field(
+        default=None, description="one of the organisation's stages; default: its first"
+    )
     source: Key | None = None
     status: ClientStatus = ClientStatus.ACTIVE
     owner_id: UserId | None = Field(default=None, description="defaults to the creator")

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from chalicelib.domain.catalogs import check_custom
 from chalicelib.domain.clients import (
     Client,
     ClientCreate,
@@ -245,19 +246,22 @@ class ClientService:
         self, who: Principal, data: ClientCreate, owner_id: str, context: WriteContext
     ) -> Client:
         settings = context.settings
-        self._check_lists(data.stage, data.source, settings.stages, settings.sources)
+        stage = data.stage or settings.stages[0].key  # default: the pipeline's first stage
+        self._check_lists(stage, data.source, settings)
+        custom = self._checked_custom(settings, data.custom, None)
         owner_name = self._owner_name(who, owner_id, context)
         now = self.clock()
-        fields = data.model_dump(exclude={"owner_id", "phone", "custom"})
+        fields = data.model_dump(exclude={"owner_id", "phone", "custom", "stage"})
         return Client(
             **fields,
+            stage=stage,
             id=new_id(),
             number=context.client_seq + 1,
             phone=normalize_phone(data.phone, settings.default_phone_region)
             if data.phone
             else None,
             phone_display=data.phone,
-            custom=data.custom or {},
+            custom=custom,
             owner_id=owner_id,
             owner_name=owner_name,
             created_at=now,
@@ -275,13 +279,20 @@ class ClientService:
             raise InvalidInputError.one("group_id", f"no client group {group_id!r}")
 
     @staticmethod
-    def _check_lists(
-        stage: str | None, source: str | None, stages: list[str], sources: list[str]
-    ) -> None:
+    def _check_lists(stage: str | None, source: str | None, settings: TenantSettings) -> None:
+        stages, sources = settings.stage_keys(), settings.source_keys()
         if stage is not None and stage not in stages:
             raise InvalidInputError.one("stage", f"unknown stage {stage!r}; one of {stages}")
         if source is not None and source not in sources:
             raise InvalidInputError.one("source", f"unknown source {source!r}; one of {sources}")
+
+    @staticmethod
+    def _checked_custom(
+        settings: TenantSettings, values: dict[str, Any] | None, before: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """`custom` checked against the organisation's custom field definitions and
+        normalised; `before` (on update): the values the client holds."""
+        return check_custom(settings.custom_fields, values, before)
 
     @staticmethod
     def _owner_name(who: Principal, owner_id: str, context: WriteContext) -> str:
@@ -380,9 +391,10 @@ class ClientService:
     ) -> Client:
         settings = context.settings
         if "stage" in changes or "source" in changes:
-            stages, sources = settings.stages, settings.sources
-            self._check_lists(changes.get("stage"), changes.get("source"), stages, sources)
+            self._check_lists(changes.get("stage"), changes.get("source"), settings)
         update: dict[str, Any] = dict(changes)
+        if "custom" in changes:
+            update["custom"] = self._checked_custom(settings, changes["custom"], current.custom)
         if "phone" in changes:
             raw = changes["phone"]
             update["phone"] = normalize_phone(raw, settings.default_phone_region) if raw else None

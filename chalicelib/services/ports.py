@@ -141,10 +141,22 @@ class ClientRepository(Protocol):
     ) -> tuple[list[TimelineEvent], dict[str, object] | None]: ...
 
 
+class CounterNotZeroError(Exception):
+    """A settings change that needs a statistics counter at zero (no client in a stage
+    about to be deleted) found it was not."""
+
+    def __init__(self, counter: str, count: int) -> None:
+        super().__init__(f"{counter} = {count}")
+        self.counter = counter
+        self.count = count
+
+
 class TenantRepository(Protocol):
     def get_settings(self, tenant: str) -> TenantSettings: ...
 
-    def save_settings(self, settings: TenantSettings) -> TenantSettings: ...
+    def save_settings(
+        self, settings: TenantSettings, unused: tuple[str, ...] = ()
+    ) -> TenantSettings: ...
 
     def list_users(self, tenant: str) -> list[User]: ...
 

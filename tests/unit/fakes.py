@@ -41,6 +41,7 @@ from chalicelib.domain.tags import Tag
 from chalicelib.domain.tenants import TenantSettings, User
 from chalicelib.domain.timeline import TimelineEvent
 from chalicelib.services.ports import (
+    CounterNotZeroError,
     Guard,
     GuardTakenError,
     IdempotencyKeyTakenError,
@@ -79,6 +80,8 @@ class FakeTenantRepository:
         self.defaults = defaults or Settings()
         self._settings: dict[str, TenantSettings] = {}
         self._users: dict[str, dict[str, User]] = defaultdict(dict)
+        # a statistics counter of a tenant; FakeClientRepository answers with its own
+        self.counts: Callable[[str, str], int] = lambda tenant, name: 0
 
     def get_settings(self, tenant: str) -> TenantSettings:
         stored = self._settings.get(tenant)
@@ -92,11 +95,18 @@ class FakeTenantRepository:
             default_phone_region=d.default_phone_region,
         )
 
-    def save_settings(self, settings: TenantSettings) -> TenantSettings:
-        """Conditional on the version read (0: no settings saved yet); stores version + 1."""
+    def save_settings(
+        self, settings: TenantSettings, unused: tuple[str, ...] = ()
+    ) -> TenantSettings:
+        """Conditional on the version read (0: no settings saved yet) and on the counters
+        named in `unused` being zero; stores version + 1."""
         stored = self._settings.get(settings.tenant_id)
         if (stored.version if stored else 0) != settings.version:
             raise StaleWriteError("settings changed")
+        for name in unused:
+            count = self.counts(settings.tenant_id, name)
+            if count > 0:
+                raise CounterNotZeroError(name, count)
         saved = settings.model_copy(update={"version": settings.version + 1}, deep=True)
         self._settings[settings.tenant_id] = saved
         return saved.model_copy(deep=True)
@@ -134,6 +144,7 @@ class FakeClientRepository:
     def __init__(self, tenants: FakeTenantRepository | None = None) -> None:
         self.tenants = tenants or FakeTenantRepository()
         self._data: dict[str, _TenantData] = defaultdict(_TenantData)
+        self.tenants.counts = lambda tenant, name: self._data[tenant].counters.get(name, 0)
         self._hooks: dict[str, list[Callable[[], object]]] = defaultdict(list)
         self.committed: list[str] = []  # the writes that went through, in order
 
