@@ -454,10 +454,18 @@ class RelationsService:
         return self._zone_of(user, scope.timezone)
 
     def _reminders_of(
-        self, who: Principal, before: Task, after: Task, zone: str, now: datetime
+        self, who: Principal, before: Task, after: Task, zone: str | None, now: datetime
     ) -> tuple[Task, Write]:
-        """`after` with its reminders' states, and the entries its write puts and deletes."""
+        """`after` with its reminders' states, and the entries its write puts and deletes.
+        Without a zone (a status change), the one its reminders were computed in."""
         existing = self.repo.task_reminders(who.tenant_id, [before]).get(before.id, [])
+        if zone is None:
+            zone = next((e.zone for e in existing if e.zone), None)
+        if zone is None and not after.reminders:
+            zone = ""  # no reminder to place
+        if zone is None:
+            users, tenant_zone = self.repo.people(who.tenant_id, [after.assignee_id])
+            zone = self._zone_of(users.get(after.assignee_id), tenant_zone)
         pending = after.status is TaskStatus.PENDING
         puts, deletes, entries = plan_task(who.tenant_id, after, pending, zone, existing, now)
         write = Write([], [], reminders=puts, reminders_removed=deletes)
@@ -516,8 +524,7 @@ class RelationsService:
                 update={"status": status, "completed_at": now if done else None, "updated_at": now}
             )
             action = "task_completed" if done else "task_reopened"
-            zone = self._assignee_zone(who, scope, after.assignee_id) if after.reminders else ""
-            after, write = self._reminders_of(who, before, after, zone, now)
+            after, write = self._reminders_of(who, before, after, None, now)
             write.records, write.result = [after], after
             write.events = [self._task_event(who, after, action, now)]
             write.summary = scope.summary.with_open_tasks(-1 if done else +1)
