@@ -108,3 +108,22 @@ class FakeFeed:
             and o.technician_id == technician_id
             and start <= o.scheduled_at < end
         ]
+
+
+def serialize_dynamodb(monkeypatch: Any) -> None:
+    """Make moto apply one DynamoDB request at a time, as DynamoDB applies each conditional
+    write atomically. moto has no lock: two threads can both pass a condition before either
+    writes, which real DynamoDB never allows (the local stack's moto does the same:
+    local/moto_fixes.py)."""
+    import threading
+
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.RLock()
+    original = DynamoHandler.call_action
+
+    def call_action(self: Any) -> Any:
+        with lock:
+            return original(self)
+
+    monkeypatch.setattr(DynamoHandler, "call_action", call_action)

@@ -18,6 +18,7 @@ from tests.functional.reminders_helpers import (
     freeze_all,
     run_schedule,
     sent,
+    serialize_dynamodb,
     task_states,
     utc,
 )
@@ -152,7 +153,8 @@ def test_the_email_is_html_and_text_in_the_recipients_language_with_the_client_l
     assert state["message_id"] and state["attempts"] == 1
 
 
-def test_two_runs_and_two_runs_at_once_send_each_reminder_once(people, chalice_client):
+def test_two_runs_and_two_runs_at_once_send_each_reminder_once(people, chalice_client, monkeypatch):
+    serialize_dynamodb(monkeypatch)  # atomic conditional writes, as in DynamoDB
     clock = freeze_all(utc(2026, 3, 1))
     api = people
     client = new_client(api)
