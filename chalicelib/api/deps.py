@@ -8,6 +8,7 @@ from chalicelib.config import get_settings
 from chalicelib.services.clients import ClientService
 from chalicelib.services.relations import RelationsService
 from chalicelib.services.tenants import TenantService
+from chalicelib.services.work_orders import WorkOrderService
 
 
 @lru_cache(maxsize=1)
@@ -36,7 +37,15 @@ def relations_service() -> RelationsService:
     )
 
 
+@lru_cache(maxsize=1)
+def work_order_service() -> WorkOrderService:
+    from chalicelib.adapters.work_orders_repo import DynamoWorkOrderRepository
+
+    return WorkOrderService(DynamoWorkOrderRepository(), client_service())
+
+
 def reset() -> None:
     client_service.cache_clear()
     tenant_service.cache_clear()
     relations_service.cache_clear()
+    work_order_service.cache_clear()
