@@ -7,6 +7,7 @@ forward by the gap, an ambiguous one (fall-back overlap) takes its first occurre
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -131,7 +132,7 @@ def test_friday_eleven_in_madrid_is_eleven_in_winter_and_summer():
     found = upcoming(rule, utc(2026, 1, 1), 26)
     assert {o.local.time() for o in found} == {time(11)}
     assert {o.utc.hour for o in found} == {10, 9}  # CET and CEST
-    assert all((b.day - a.day).days == 14 for a, b in zip(found, found[1:], strict=False))
+    assert all((b.day - a.day).days == 14 for a, b in pairwise(found))
 
 
 def test_localize_follows_the_policy():
