@@ -52,6 +52,7 @@ from chalicelib.services.ports import Page, StaleWriteError, WorkOrderRepository
 OnChange = Callable[[str, WorkOrder | None, WorkOrder | None], None]
 MAX_ORDERS_PER_TX = 90  # a transaction holds 100 items: the orders and the rule
 MAX_SPAN = timedelta(days=366)
+_TICK = timedelta(microseconds=1)
 TECHNICIAN_FIELDS = {"status", "notes", "completed_at"}
 
 
@@ -585,7 +586,10 @@ class WorkOrderService:
             update={
                 "materialized_through": through,
                 # while chunks remain, due at once: a run cut off here is taken up next time
-                "next_due": now if not last else (following.utc - horizon if following else None),
+                # due once now + horizon is past the next occurrence (the window is half-open)
+                "next_due": now
+                if not last
+                else (following.utc - horizon + _TICK if following else None),
                 "pending_rewrite": rule.pending_rewrite and not last,
                 "version": rule.version + 1,
             }
