@@ -414,3 +414,46 @@ def test_rules_follow_the_client_s_visibility(team, api):
     ):
         assert_404(reply)
     assert ok(team["u-manager"].get(f"/recurrences/{rule['id']}"))["id"] == rule["id"]
+
+
+def test_an_order_moved_while_a_rule_edit_is_written_is_not_overwritten(api, now):
+    """The race: the edit has read the untouched orders and decided to rewrite them, then a
+    person moves one, then the edit writes."""
+    client, rule = _daily_rule(api)
+    target = orders_of(api, client["id"])[3]
+    service = deps.work_order_service()
+    real = service.repo.materialize
+    moved: list[dict] = []
+
+    def racing(tenant, before, after, creates, rewrites, deletes):
+        if not moved and any(old.id == target["id"] for old, _ in rewrites):
+            body = {"scheduled_at": "2026-11-28T17:00:00Z"}
+            moved.append(ok(api.patch(f"/work-orders/{target['id']}", body)))
+        return real(tenant, before, after, creates, rewrites, deletes)
+
+    service.repo.materialize = racing
+    ok(api.patch(f"/recurrences/{rule['id']}", {"time": "16:00"}))
+    assert moved, "the race happened"
+    orders = {o["id"]: o for o in orders_of(api, client["id"])}
+    assert orders[target["id"]]["scheduled_at"] == "2026-11-28T17:00:00Z"
+    assert orders[target["id"]]["detached"]
+    others = [o for o in orders.values() if o["id"] != target["id"]]
+    assert {o["scheduled_at"][11:] for o in others} == {"15:00:00Z"}
+
+
+def test_an_order_started_while_its_rule_is_deleted_stays(api, now):
+    client, rule = _daily_rule(api)
+    target = orders_of(api, client["id"])[2]
+    service = deps.work_order_service()
+    real = service.repo.delete_orders
+    started: list[dict] = []
+
+    def racing(tenant, orders):
+        if not started and any(o.id == target["id"] for o in orders):
+            started.append(ok(api.patch(f"/work-orders/{target['id']}", {"status": "in_progress"})))
+        return real(tenant, orders)
+
+    service.repo.delete_orders = racing
+    assert api.delete(f"/recurrences/{rule['id']}").status == 204
+    assert started, "the race happened"
+    assert [o["id"] for o in orders_of(api, client["id"])] == [target["id"]]
