@@ -42,6 +42,21 @@ def normalize_rrule(text: str) -> str:
         body = body[6:]
     if not body:
         raise ValueError("an RRULE such as 'FREQ=WEEKLY;INTERVAL=2;BYDAY=FR' is required")
+    parts = _parts(body)
+    if parts.get("FREQ") not in _FREQS:
+        raise ValueError(f"FREQ must be one of {', '.join(_FREQS)} (one order per day at most)")
+    canonical = ";".join([f"FREQ={parts.pop('FREQ')}", *(f"{k}={v}" for k, v in parts.items())])
+    _check_month_days(parts)
+    try:
+        first = next(iter(rrulestr(canonical, dtstart=datetime(2026, 1, 1))), None)
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise ValueError(f"not a valid RRULE: {exc}") from None
+    if first is None:
+        raise ValueError("this RRULE never occurs (e.g. 30 February)")
+    return canonical
+
+
+def _parts(body: str) -> dict[str, str]:
     parts: dict[str, str] = {}
     for chunk in body.split(";"):
         name, eq, value = chunk.partition("=")
@@ -56,15 +71,27 @@ def normalize_rrule(text: str) -> str:
             allowed = ", ".join(ALLOWED_PARTS)
             raise ValueError(f"{name} is not supported; an RRULE here may use {allowed}")
         parts[name] = value.strip().upper()
-    if parts.get("FREQ") not in _FREQS:
-        raise ValueError(f"FREQ must be one of {', '.join(_FREQS)} (one order per day at most)")
-    canonical = ";".join([f"FREQ={parts.pop('FREQ')}", *(f"{k}={v}" for k, v in parts.items())])
+    return parts
+
+
+_MONTH_LENGTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _check_month_days(parts: dict[str, str]) -> None:
+    """Refuse month days no month of the rule has (30 February): dateutil would look for
+    one until the year 9999 (seconds of CPU) before finding nothing."""
+    if "BYMONTHDAY" not in parts:
+        return
     try:
-        rule = rrulestr(canonical, dtstart=datetime(2026, 1, 1, 12, 0))
-        next(iter(rule), None)
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
-        raise ValueError(f"not a valid RRULE: {exc}") from None
-    return canonical
+        days = [abs(int(d)) for d in parts["BYMONTHDAY"].split(",")]
+        months = [int(m) for m in parts["BYMONTH"].split(",")] if "BYMONTH" in parts else []
+    except ValueError:
+        raise ValueError("BYMONTHDAY and BYMONTH are lists of numbers") from None
+    if any(not 1 <= m <= 12 for m in months) or any(not 1 <= d <= 31 for d in days):
+        raise ValueError("BYMONTH is 1 to 12, BYMONTHDAY 1 to 31 or -31 to -1")
+    longest = max((_MONTH_LENGTH[m - 1] for m in months), default=31)
+    if min(days) > longest:
+        raise ValueError("this RRULE never occurs (e.g. 30 February)")
 
 
 def friendly_rrule(
@@ -161,12 +188,12 @@ def next_occurrence(rule: Rule, after: datetime) -> Occurrence | None:
 
 def upcoming(rule: Rule, after: datetime, n: int) -> list[Occurrence]:
     """The next `n` occurrences at or after the instant `after`."""
+    tz = ZoneInfo(rule.timezone)
+    naive_from = after.astimezone(tz).replace(tzinfo=None) - timedelta(days=1)
     found: list[Occurrence] = []
-    cursor = after
-    while len(found) < n:
-        occurrence = next_occurrence(rule, cursor)
-        if occurrence is None:
-            break
-        found.append(occurrence)
-        cursor = occurrence.utc + timedelta(microseconds=1)
-    return found
+    # a day's margin before `after`: at most a couple of the first candidates are earlier
+    for candidate in _expansion(rule).xafter(naive_from, count=n + 3, inc=True):
+        local = localize(candidate, rule.timezone)
+        if local.astimezone(UTC) >= after:
+            found.append(Occurrence(candidate.date(), local, local.astimezone(UTC)))
+    return found[:n]

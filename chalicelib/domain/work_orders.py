@@ -184,6 +184,13 @@ class _RuleFields(BaseModel):
     _time = field_validator("time")(_checked_time)
     _tz = field_validator("timezone")(_checked_timezone)
 
+    @field_validator("start_date", "until")
+    @classmethod
+    def _sensible_date(cls, value: date | None) -> date | None:
+        if value is not None and not 2000 <= value.year <= 2199:
+            raise ValueError("a date from 2000 to 2199")
+        return value
+
     @field_validator("month_day")
     @classmethod
     def _no_zero_day(cls, value: int | None) -> int | None:
@@ -206,6 +213,8 @@ class _RuleFields(BaseModel):
             raise InvalidInputError.one("frequency", "the friendly form needs `frequency`")
         if self.until is not None and self.count is not None:
             raise InvalidInputError.one("count", "give `until` or `count`, not both")
+        if self.until and self.start_date and self.until < self.start_date:
+            raise InvalidInputError.one("until", "is before start_date")
 
     def rule_text(self) -> str | None:
         """The RRULE, from whichever form was given (None when neither was)."""

@@ -116,6 +116,9 @@ BAD_RULES = [
     ({"count": 0}, "count"),
     ({"frequency": "weekly"}, "frequency"),
     ({"duration_minutes": 0}, "duration_minutes"),
+    ({"start_date": "1066-10-14"}, "start_date"),
+    ({"until": "2026-11-01"}, "until"),
+    ({"rrule": "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"}, "rrule"),
     ({"every": "week"}, "every"),
 ]
 

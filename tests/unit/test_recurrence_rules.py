@@ -191,6 +191,9 @@ def test_an_rrule_is_stored_in_a_canonical_form(text, canonical):
         ("FREQ=WEEKLY;INTERVAL=abc", "not a valid RRULE"),
         ("FREQ=WEEKLY;FREQ=DAILY", "given twice"),
         ("nonsense", "NAME=value"),
+        ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", "never occurs"),
+        ("FREQ=MONTHLY;BYMONTH=4,6;BYMONTHDAY=-31", "never occurs"),
+        ("FREQ=MONTHLY;BYMONTHDAY=0", "BYMONTHDAY 1 to 31"),
     ],
 )
 def test_a_bad_rrule_says_what_is_wrong(text, says):
