@@ -460,3 +460,18 @@ def test_an_order_started_while_its_rule_is_deleted_stays(api, now):
     assert api.delete(f"/recurrences/{rule['id']}").status == 204
     assert started, "the race happened"
     assert [o["id"] for o in orders_of(api, client["id"])] == [target["id"]]
+
+
+def test_the_local_event_pump_runs_the_materializer_on_demand(api, now):
+    from app import app
+    from local.events import period_seconds, run_schedules_once
+
+    config = next(c for c in app.event_sources if c.name == "materialize_work_orders")
+    assert period_seconds(config) == 3600
+    client = new_client(api)
+    add_rule(api, client["id"], rrule="FREQ=DAILY", start_date="2026-11-24")
+    now.now = NOW + timedelta(days=1)
+    said: list[str] = []
+    run_schedules_once(app, said.append)
+    assert not [s for s in said if "materialize_work_orders failed" in s]
+    assert len(orders_of(api, client["id"])) == 31
