@@ -157,19 +157,18 @@ class WorkOrderService:
         self._notify(who.tenant_id, None, order)
         return order
 
-    def _visible_order(self, who: Principal, order_id: str) -> tuple[WorkOrder, bool]:
-        """The order and whether the caller sees its client (else they are its technician)."""
+    def _visible_order(self, who: Principal, order_id: str) -> tuple[WorkOrder, Client | None]:
+        """The order and its client when the caller sees it (None: they are its technician)."""
         split_child_id(order_id, "Work order")
         order = self.repo.get_order(who.tenant_id, order_id)
         if order is None:
             raise NotFoundError("Work order", order_id)
         try:
-            self.clients.get(who, order.client_id)
+            return order, self.clients.get(who, order.client_id)
         except NotFoundError:
             if order.technician_id != who.user_id:
                 raise NotFoundError("Work order", order_id) from None
-            return order, False
-        return order, True
+            return order, None
 
     def get_order(self, who: Principal, order_id: str) -> WorkOrder:
         return self._visible_order(who, order_id)[0]
@@ -244,8 +243,8 @@ class WorkOrderService:
             raise InvalidInputError.one("completed_at", "goes with status 'done'")
 
         def attempt() -> WorkOrder:
-            before, sees_client = self._visible_order(who, order_id)
-            if not sees_client and set(changes) - TECHNICIAN_FIELDS:
+            before, client = self._visible_order(who, order_id)
+            if client is None and set(changes) - TECHNICIAN_FIELDS:
                 raise ForbiddenError(
                     "As its technician you may change the status and notes of this order only."
                 )
@@ -256,12 +255,12 @@ class WorkOrderService:
                 )
             if patch.version is not None and patch.version != before.version:
                 raise VersionConflictError(before.version)
-            return self._write_update(who, before, changes, sees_client)
+            return self._write_update(who, before, changes, client)
 
         return retry_on_race(attempt, "changes")
 
     def _write_update(
-        self, who: Principal, before: WorkOrder, changes: dict[str, Any], sees_client: bool
+        self, who: Principal, before: WorkOrder, changes: dict[str, Any], client: Client | None
     ) -> WorkOrder:
         now = self.clock()
         update = dict(changes)
@@ -283,20 +282,14 @@ class WorkOrderService:
         event = self._event(who, after.client_id, action, now, self._order_subject(after), diff)
         visited = None
         if completing and after.completed_at is not None:
-            client = self._client_for_visit(who, after.client_id, sees_client)
+            # a technician who does not see the client still records the visit
+            client = client or self.clients.repo.get_client(who.tenant_id, after.client_id)
             last = client.last_visit_at if client else None
             if client is not None and (last is None or last < after.completed_at):
                 visited = (client, after.completed_at)
         self.repo.update_order(who.tenant_id, before, after, event, visited)
         self._notify(who.tenant_id, before, after)
         return after
-
-    def _client_for_visit(self, who: Principal, client_id: str, sees: bool) -> Client | None:
-        """The client whose `last_visit_at` a completion moves (read fresh; a technician who
-        does not see the client still records the visit)."""
-        if sees:
-            return self.clients.get(who, client_id)
-        return self.clients.repo.get_client(who.tenant_id, client_id)
 
     # --- recurrence rules --------------------------------------------------------------------
 
