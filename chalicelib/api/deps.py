@@ -5,7 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 from chalicelib.config import get_settings
+from chalicelib.services.catalogs import CatalogService
 from chalicelib.services.clients import ClientService
+from chalicelib.services.groups import GroupService
 from chalicelib.services.relations import RelationsService
 from chalicelib.services.tenants import TenantService
 from chalicelib.services.work_orders import WorkOrderService
@@ -38,6 +40,21 @@ def relations_service() -> RelationsService:
 
 
 @lru_cache(maxsize=1)
+def group_service() -> GroupService:
+    from chalicelib.adapters.clients_repo import DynamoClientRepository
+    from chalicelib.adapters.groups_repo import DynamoGroupRepository
+
+    return GroupService(DynamoGroupRepository(), DynamoClientRepository())
+
+
+@lru_cache(maxsize=1)
+def catalog_service() -> CatalogService:
+    from chalicelib.adapters.tenants_repo import DynamoTenantRepository
+
+    return CatalogService(DynamoTenantRepository())
+
+
+@lru_cache(maxsize=1)
 def work_order_service() -> WorkOrderService:
     from chalicelib.adapters.work_orders_repo import DynamoWorkOrderRepository
 
@@ -48,4 +65,6 @@ def reset() -> None:
     client_service.cache_clear()
     tenant_service.cache_clear()
     relations_service.cache_clear()
+    group_service.cache_clear()
+    catalog_service.cache_clear()
     work_order_service.cache_clear()
