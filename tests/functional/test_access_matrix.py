@@ -81,7 +81,9 @@ class World:
     made: int = 0
 
     def client(
-        self, target: str, records: tuple[str, ...] = ("activity", "note", "task")
+        self,
+        target: str,
+        records: tuple[str, ...] = ("activity", "note", "task", "work_order", "recurrence"),
     ) -> dict[str, str]:
         """A client of `target` with the records asked for (an activity, a note, a task)."""
         if target == "other":
@@ -106,6 +108,13 @@ class World:
             ids["task_id"] = ok(api.post(f"/clients/{cid}/tasks", task), 201)["id"]
         if "done task" in records:
             ok(api.post(f"/tasks/{ids['task_id']}/complete"))
+        if "work_order" in records:
+            wo = {"title": "Revisión", "scheduled_at": "2026-12-04T11:00:00+01:00"}
+            ids["work_order_id"] = ok(api.post(f"/clients/{cid}/work-orders", wo), 201)["id"]
+        if "recurrence" in records:
+            rule = {"rrule": "FREQ=MONTHLY", "start_date": "2026-12-01", "time": "09:00"}
+            rule["title"] = "Monthly check"
+            ids["recurrence_id"] = ok(api.post(f"/clients/{cid}/recurrences", rule), 201)["id"]
         if "tagged" in records:
             tag = self.ids["other" if target == "other" else "mine"]["tag_id"]
             ok(api.put(f"/clients/{cid}/tags", {"tag_ids": [tag]}))
@@ -165,7 +174,15 @@ class Route:
     @property
     def on_client(self) -> bool:
         return any(
-            p in self.path for p in ("{client_id}", "{activity_id}", "{note_id}", "{task_id}")
+            p in self.path
+            for p in (
+                "{client_id}",
+                "{activity_id}",
+                "{note_id}",
+                "{task_id}",
+                "{work_order_id}",
+                "{recurrence_id}",
+            )
         )
 
 
@@ -209,6 +226,33 @@ TABLE: list[Route] = [
     Route("PATCH", "/tasks/{task_id}", see(), {"description": "Send the new offer"}),
     Route("POST", "/tasks/{task_id}/complete", see(), fresh=("task",)),
     Route("POST", "/tasks/{task_id}/reopen", see(), fresh=("task", "done task")),
+    # Work orders and recurrence rules.
+    Route(
+        "POST",
+        "/clients/{client_id}/work-orders",
+        see(201),
+        {"title": "Visit", "scheduled_at": "2026-12-05T10:00:00+01:00"},
+    ),
+    Route("GET", "/clients/{client_id}/work-orders", see()),
+    Route("GET", "/work-orders", only(ROLES)),
+    Route("GET", "/work-orders/{work_order_id}", see()),
+    Route("PATCH", "/work-orders/{work_order_id}", see(), {"notes": "Bring the ladder"}),
+    Route(
+        "POST",
+        "/clients/{client_id}/recurrences",
+        see(201),
+        {
+            "rrule": "FREQ=WEEKLY;BYDAY=FR",
+            "start_date": "2026-12-04",
+            "time": "11:00",
+            "title": "Weekly visit",
+        },
+    ),
+    Route("GET", "/clients/{client_id}/recurrences", see()),
+    Route("GET", "/recurrences/{recurrence_id}", see()),
+    Route("PATCH", "/recurrences/{recurrence_id}", see(), {"time": "12:00"}),
+    Route("DELETE", "/recurrences/{recurrence_id}", see(204), fresh=("client", "recurrence")),
+    Route("GET", "/recurrences/{recurrence_id}/preview", see(), query="?n=3"),
     # Tags: the catalogue is managers' and admins'; a client's tags its viewers'.
     Route("GET", "/tags", only(ROLES)),
     Route("POST", "/tags", only(("admin", "manager"), 201), {"name": "Fresh", "color": "#123456"}),
