@@ -12,6 +12,7 @@ from chalicelib.services.job_runs import JobRuns
 from chalicelib.services.relations import RelationsService
 from chalicelib.services.reminders import ReminderService
 from chalicelib.services.tenants import TenantService
+from chalicelib.services.work_orders import WorkOrderService
 
 
 @lru_cache(maxsize=1)
@@ -59,6 +60,13 @@ def catalog_service() -> CatalogService:
 
 
 @lru_cache(maxsize=1)
+def work_order_service() -> WorkOrderService:
+    from chalicelib.adapters.work_orders_repo import DynamoWorkOrderRepository
+
+    return WorkOrderService(DynamoWorkOrderRepository(), client_service())
+
+
+@lru_cache(maxsize=1)
 def job_runs() -> JobRuns:
     from chalicelib.adapters.reminders_repo import DynamoReminderRepository
 
@@ -88,5 +96,6 @@ def reset() -> None:
     relations_service.cache_clear()
     group_service.cache_clear()
     catalog_service.cache_clear()
+    work_order_service.cache_clear()
     job_runs.cache_clear()
     reminder_service.cache_clear()
