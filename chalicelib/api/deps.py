@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from chalicelib.config import get_settings
 from chalicelib.services.catalogs import CatalogService
@@ -63,7 +64,11 @@ def catalog_service() -> CatalogService:
 def work_order_service() -> WorkOrderService:
     from chalicelib.adapters.work_orders_repo import DynamoWorkOrderRepository
 
-    return WorkOrderService(DynamoWorkOrderRepository(), client_service())
+    def remind(tenant: str, before: Any, after: Any) -> None:
+        """Each order's day-before reminder to its technician follows the order."""
+        reminder_service().sync_work_order(tenant, before, after)
+
+    return WorkOrderService(DynamoWorkOrderRepository(), client_service(), on_change=remind)
 
 
 @lru_cache(maxsize=1)
@@ -75,7 +80,7 @@ def job_runs() -> JobRuns:
 
 @lru_cache(maxsize=1)
 def reminder_service() -> ReminderService:
-    """Reminder emails. The lead wires `feed=` to the work-orders service at merge."""
+    """Reminder emails; the digest lists the day's work orders of each technician."""
     from chalicelib.adapters.email import SesOutbox
     from chalicelib.adapters.reminders_repo import DynamoReminderRepository
 
@@ -87,6 +92,7 @@ def reminder_service() -> ReminderService:
         settings.default_timezone,
         settings.default_language,
         runs=job_runs(),
+        feed=work_order_service(),
     )
 
 
