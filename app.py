@@ -6,6 +6,7 @@ from chalicelib.api.activities import activities_bp
 from chalicelib.api.auth import auth_bp
 from chalicelib.api.clients import clients_bp
 from chalicelib.api.health import health_bp
+from chalicelib.api.imports import XLSX, imports_bp
 from chalicelib.api.openapi import openapi_bp
 from chalicelib.api.tags import tags_bp
 from chalicelib.api.tasks import tasks_bp
@@ -20,3 +21,5 @@ app.register_blueprint(activities_bp)
 app.register_blueprint(tasks_bp)
 app.register_blueprint(tags_bp)
 app.register_blueprint(openapi_bp)
+app.register_blueprint(imports_bp)
+app.api.binary_types.append(XLSX)

@@ -39,6 +39,8 @@ from chalicelib.services.ports import (
     GuardTakenError,
     IdempotencyKeyTakenError,
     IdempotencyRecord,
+    RowMark,
+    RowMarkTakenError,
     StaleWriteError,
     WriteContext,
 )
@@ -404,6 +406,8 @@ class DynamoClientRepository:
             return
         if "idempotency" in failed:
             raise IdempotencyKeyTakenError()
+        if "mark" in failed:
+            raise RowMarkTakenError()
         taken = [g for g in guards if g.field in failed]
         if taken:
             raise GuardTakenError(taken)
@@ -423,8 +427,10 @@ class DynamoClientRepository:
         add_guards: list[Guard],
         drop_guards: list[Guard],
         counters: dict[str, int],
+        mark: RowMark | None = None,
     ) -> None:
-        """One transaction, conditional on the version that was read."""
+        """One transaction, conditional on the version that was read (with an import's row
+        mark, under `attribute_not_exists`, when an import makes the change)."""
         tx = Tx()
         # Conditional on the version read; PynamoDB writes version + 1.
         item = client_to_item(tenant, after.model_copy(update={"version": before.version}))
@@ -436,6 +442,10 @@ class DynamoClientRepository:
         tx.put("event", event_to_item(tenant, event))
         if counters:
             tx.update("counters", self._counters(tenant), _counter_actions(counters))
+        if mark is not None:
+            from chalicelib.adapters.imports_repo import mark_item
+
+            tx.put("mark", mark_item(tenant, mark), Item.pk.does_not_exist())
         self._raise_for(tx.commit(), add_guards)
 
     def delete_client(

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from chalicelib.config import get_settings
 from chalicelib.services.clients import ClientService
+from chalicelib.services.imports import ImportService
 from chalicelib.services.relations import RelationsService
 from chalicelib.services.tenants import TenantService
 
@@ -36,7 +37,21 @@ def relations_service() -> RelationsService:
     )
 
 
+@lru_cache(maxsize=1)
+def import_service() -> ImportService:
+    from chalicelib.adapters.imports_repo import DynamoImportRepository, S3ImportFiles
+    from chalicelib.adapters.tenants_repo import DynamoTenantRepository
+
+    return ImportService(
+        DynamoImportRepository(),
+        S3ImportFiles(),
+        client_service(),
+        DynamoTenantRepository(),
+    )
+
+
 def reset() -> None:
     client_service.cache_clear()
     tenant_service.cache_clear()
     relations_service.cache_clear()
+    import_service.cache_clear()

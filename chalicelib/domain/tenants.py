@@ -50,6 +50,7 @@ class TenantSettings(BaseModel):
     language: Language = Language.ES
     default_phone_region: str = "ES"
     allow_duplicates: bool = False
+    import_max_mb: int = 50
     stages: list[str] = Field(default_factory=lambda: list(DEFAULT_STAGES))
     sources: list[str] = Field(default_factory=lambda: list(DEFAULT_SOURCES))
     version: int = 0
@@ -65,6 +66,7 @@ class SettingsUpdate(BaseModel):
     language: Language | None = None
     default_phone_region: Region | None = None
     allow_duplicates: bool | None = None
+    import_max_mb: int | None = Field(default=None, ge=1, le=200)
 
     _tz = field_validator("timezone")(_checked_timezone)
     _region = field_validator("default_phone_region")(_checked_region)

@@ -41,6 +41,7 @@ from chalicelib.services.ports import (
     GuardTakenError,
     IdempotencyKeyTakenError,
     IdempotencyRecord,
+    RowMark,
     StaleWriteError,
     WriteContext,
 )
@@ -99,6 +100,7 @@ class Change:
     if_match: int | None = None
     version: int | None = None
     derive: Callable[[Client], dict[str, Any]] | None = None
+    users: tuple[str, ...] = ()  # more users whose names the change may need
 
 
 class ClientService:
@@ -277,6 +279,7 @@ class ClientService:
 
     def _change(self, who: Principal, client_id: str, change: Change) -> Client:
         owner_ids = [change.fields["owner_id"]] if change.fields.get("owner_id") else []
+        owner_ids += list(change.users)
 
         # A race re-reads: with If-Match or a body version the check then answers 412 / 409;
         # without, the change is applied on top of the newer version.
@@ -337,6 +340,7 @@ class ClientService:
         diff: dict[str, Any],
         change: Change,
         context: WriteContext,
+        mark: RowMark | None = None,
     ) -> None:
         held, wanted = set(held_guards(current)), set(guards_of(after))
         new_values = wanted - set(guards_of(current))
@@ -352,6 +356,7 @@ class ClientService:
             add,
             drop,
             counter_deltas(current, after, context.settings.timezone),
+            mark,
         )
 
     def set_status(self, who: Principal, client_id: str, status: ClientStatus) -> Client:
@@ -410,3 +415,74 @@ class ClientService:
             self.repo.delete_client(who.tenant_id, client, held_guards(client), counters)
         except StaleWriteError as exc:
             raise VersionConflictError(None) from exc
+
+    # --- bulk import -----------------------------------------------------------------------
+
+    def check_create(self, who: Principal, data: ClientCreate) -> Client:
+        """What `create` would make of `data`, without writing (an import's dry run)."""
+        owner_id = data.owner_id or who.user_id
+        if owner_id != who.user_id and not who.sees_all_clients:
+            raise ForbiddenError("A sales user can only create clients they are responsible for.")
+        context = self.repo.load_context(who.tenant_id, [owner_id])
+        return self._new_client(who, data, owner_id, context)
+
+    def import_update(
+        self,
+        who: Principal,
+        client_id: str,
+        patch: ClientUpdate,
+        row: tuple[str, int] | None,
+    ) -> tuple[Client, dict[str, Any]]:
+        """Apply an import row's `patch`: the client after and `{field: {before, after}}`.
+
+        `row` is (job id, row number): the change then commits together with that row's mark
+        (RowMarkTakenError: the row was applied already). None previews without writing."""
+        change = Change(patch.changes(), "imported")
+
+        def attempt() -> tuple[Client, dict[str, Any]]:
+            current, context = self.repo.get_client_with_context(
+                who.tenant_id,
+                client_id,
+                [change.fields["owner_id"]] if "owner_id" in change.fields else [],
+            )
+            current = self._visible(who, current, client_id)
+            after = self._apply(who, current, change.fields, context)
+            diff = field_changes(current.editable(), after.editable())
+            if not diff or row is None:
+                return current, diff
+            mark = RowMark(row[0], row[1], diff, client_id)
+            try:
+                self._write_update(who, current, after, diff, change, context, mark)
+            except GuardTakenError as exc:
+                raise self._duplicate(who, exc.guards) from exc
+            return after.model_copy(update={"version": current.version + 1}), diff
+
+        return retry_on_race(attempt, "changes")
+
+    def restore(self, who: Principal, client_id: str, changes: dict[str, Any]) -> list[str]:
+        """Undo an import's change: each field still holding what the import wrote gets its
+        value from before back (fields changed since are left alone). The restored fields."""
+        restorable = {k: v for k, v in changes.items() if k != "phone_display"}
+
+        def derive(current: Client) -> dict[str, Any]:
+            now = current.editable()
+            fields: dict[str, Any] = {}
+            for name, change in restorable.items():
+                if now.get(name) == change.get("after"):
+                    fields[name] = change.get("before")
+            if "phone" in fields and fields["phone"] is not None:
+                display = changes.get("phone_display", {}).get("before")
+                fields["phone"] = display or fields["phone"]
+            return fields
+
+        restored: list[str] = []
+
+        def recording(current: Client) -> dict[str, Any]:
+            fields = derive(current)
+            restored[:] = sorted(fields)
+            return fields
+
+        owner = changes.get("owner_id", {}).get("before")
+        users = (owner,) if owner else ()
+        self._change(who, client_id, Change({}, "import_undone", derive=recording, users=users))
+        return restored

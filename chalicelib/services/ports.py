@@ -5,12 +5,14 @@ The DynamoDB implementation is `adapters/clients_repo.py`; unit tests use an in-
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.activities import Activity, Note
 from chalicelib.domain.clients import Client
+from chalicelib.domain.imports import ImportJob, RowResult
 from chalicelib.domain.profile import Summary
 from chalicelib.domain.tags import Tag
 from chalicelib.domain.tasks import Task
@@ -73,6 +75,21 @@ class StaleWriteError(Exception):
     """The version (or the client-number sequence) moved since it was read: read again."""
 
 
+@dataclass(frozen=True)
+class RowMark:
+    """An import row's record, written in the same transaction as the change it made, so a
+    re-run of the row finds it instead of changing the client again."""
+
+    job_id: str
+    row: int
+    changes: dict[str, Any]
+    client_id: str
+
+
+class RowMarkTakenError(Exception):
+    """This import row was applied already (its mark exists)."""
+
+
 class ClientRepository(Protocol):
     def load_context(self, tenant: str, user_ids: list[str]) -> WriteContext: ...
 
@@ -101,6 +118,7 @@ class ClientRepository(Protocol):
         add_guards: list[Guard],
         drop_guards: list[Guard],
         counters: dict[str, int],
+        mark: RowMark | None = None,
     ) -> None: ...
 
     def delete_client(
@@ -213,3 +231,41 @@ class RelationsRepository(Protocol):
     def get_client_tags(self, tenant: str, client_id: str) -> list[Tag]: ...
 
     def people(self, tenant: str, user_ids: list[str]) -> tuple[dict[str, User], str | None]: ...
+
+
+class ImportRepository(Protocol):
+    def create_job(self, job: ImportJob) -> None: ...
+
+    def get_job(self, tenant: str, job_id: str) -> ImportJob | None: ...
+
+    def save_job(self, job: ImportJob, expected_chunks: int) -> None: ...
+
+    def save_chunk(
+        self, job: ImportJob, index: int, first_row: int, results: list[RowResult]
+    ) -> None: ...
+
+    def list_jobs(
+        self, tenant: str, user_id: str | None, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[ImportJob], dict[str, Any] | None]: ...
+
+    def chunks(
+        self, tenant: str, job_id: str, start: int = 0
+    ) -> Iterator[list[dict[str, Any]]]: ...
+
+    def marks(self, tenant: str, job_id: str, rows: list[int]) -> dict[int, RowMark]: ...
+
+    def holders(self, tenant: str, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], str]: ...
+
+
+class ImportFiles(Protocol):
+    def upload_form(self, key: str, max_bytes: int) -> tuple[str, dict[str, str]]: ...
+
+    def size(self, key: str) -> int | None: ...
+
+    def download(self, key: str, path: str) -> None: ...
+
+    def upload_result(self, key: str, path: str) -> None: ...
+
+    def download_url(self, key: str) -> str: ...
+
+    def enqueue(self, message: dict[str, Any]) -> None: ...

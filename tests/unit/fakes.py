@@ -267,6 +267,7 @@ class FakeClientRepository:
         add_guards: list[Guard],
         drop_guards: list[Guard],
         counters: dict[str, int],
+        mark: Any = None,
     ) -> None:
         self._enter("update_client")
         data = self._data[tenant]
