@@ -16,6 +16,7 @@ from chalicelib.adapters import keys
 from chalicelib.adapters.clients_repo import sort_ts
 from chalicelib.adapters.dynamo import (
     GuardItem,
+    IdempotencyItem,
     ImportChunkItem,
     ImportJobItem,
     ImportMarkItem,
@@ -153,6 +154,19 @@ class DynamoImportRepository:
             if isinstance(item, ImportMarkItem):
                 row = int(item.sk.removeprefix(keys.IMPORT_MARK_PREFIX))
                 found[row] = RowMark(job_id, row, json.loads(item.changes), item.client_id)
+        return found
+
+    def created_rows(
+        self, tenant: str, user_id: str, keys_by_row: dict[int, str]
+    ) -> dict[int, str]:
+        """Rows whose create already committed (their idempotency record exists): row →
+        client id. BatchGetItem, 100 keys a request."""
+        bind()
+        by_pk = {keys.idempotency_pk(tenant, user_id, k): row for row, k in keys_by_row.items()}
+        found: dict[int, str] = {}
+        for item in Item.batch_get([(pk, keys.IDEMPOTENCY_SK) for pk in by_pk]):
+            if isinstance(item, IdempotencyItem):
+                found[by_pk[item.pk]] = item.client_id
         return found
 
     # --- matching ----------------------------------------------------------------------------

@@ -272,25 +272,27 @@ def _dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
         return csv.excel
 
 
+def _csv_rows(path: str, encoding: str, dialect: Any) -> Iterator[list[str]]:
+    with open(path, encoding=encoding, newline="", errors="replace") as handle:
+        try:
+            for row in csv.reader(handle, dialect):
+                if len(row) > MAX_COLUMNS:
+                    raise ImportFileError(f"a row has {len(row)} columns; at most {MAX_COLUMNS}")
+                yield row
+        except csv.Error as exc:
+            if "field larger" in str(exc):
+                raise ImportFileError(
+                    f"a cell holds more than {MAX_CELL_CHARS:,} characters (Excel's limit)"
+                ) from exc
+            raise ImportFileError(f"the csv cannot be read ({exc})") from exc
+
+
 def _open_csv(path: str) -> Sheet:
     encoding = _encoding(path)
     with open(path, encoding=encoding, newline="") as handle:
         dialect = _dialect(handle.read(65536))
-    csv.field_size_limit(MAX_CELL_CHARS + 1)
-
-    def raw_rows() -> Iterator[list[str]]:
-        with open(path, encoding=encoding, newline="", errors="replace") as handle:
-            try:
-                for row in csv.reader(handle, dialect):
-                    if len(row) > MAX_COLUMNS:
-                        raise ImportFileError(
-                            f"a row has {len(row)} columns; at most {MAX_COLUMNS}"
-                        )
-                    yield row
-            except csv.Error as exc:
-                raise ImportFileError(f"the csv cannot be read ({exc})") from exc
-
-    iterator = raw_rows()
+    csv.field_size_limit(MAX_CELL_CHARS)
+    iterator = _csv_rows(path, encoding, dialect)
     first = next(iterator, None)
     if not first:
         raise ImportFileError("the first line must hold the column headers")
@@ -302,7 +304,7 @@ def _open_csv(path: str) -> Sheet:
             raise ImportFileError(f"the file has more than {MAX_ROWS:,} data rows")
 
     def data() -> Iterator[list[Cell]]:
-        rows = raw_rows()
+        rows = _csv_rows(path, encoding, dialect)
         next(rows, None)
         for raw in rows:
             yield [v.strip() or None for v in raw]

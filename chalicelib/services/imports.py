@@ -264,8 +264,9 @@ class ImportService:
             job.tenant_id, job.created_by, Role(job.created_by_role), job.created_by_name
         )
         rows = self._numbered(sheet, job.rows_processed)
+        first = job.chunks
         while job.rows_processed < plan.total:
-            if job.chunks > 0 and remaining() < self.margin_ms:
+            if job.chunks > first and remaining() < self.margin_ms:
                 self.files.enqueue({"continue": {"tenant": job.tenant_id, "job": job.id}})
                 return
             results = self._chunk(job, who, rows, plan, settings)
@@ -359,11 +360,15 @@ class ImportService:
             if f in job.match_on and (job.mode == "upsert" or f != "number")
         }
         holders = self.repo.holders(job.tenant_id, wanted) if wanted else {}
-        marks = (
-            self.repo.marks(job.tenant_id, job.id, [b[0] for b in batch])
-            if job.mode == "upsert" and not job.dry_run
-            else {}
-        )
+        marks: dict[int, Any] = {}
+        if not job.dry_run:  # what a run cut off in this chunk wrote already
+            numbers = [b[0] for b in batch]
+            created = self.repo.created_rows(
+                job.tenant_id, job.created_by, {n: _row_key(job, n) for n in numbers}
+            )
+            marks = {n: ("created", cid) for n, cid in created.items()}
+            if job.mode == "upsert":
+                marks.update(self.repo.marks(job.tenant_id, job.id, numbers))
         results: list[RowResult] = []
         size = 0
         for number, parsed, model, problems, identity in batch:
@@ -403,6 +408,11 @@ class ImportService:
             problems = [*problems, RowProblem(field="row", message=plan.duplicates[number])]
         if problems:
             return RowResult(row=number, outcome=Outcome.FAILED, errors=problems, warnings=warnings)
+        earlier = marks.get(number)
+        if isinstance(earlier, tuple):  # created by a run cut off before recording the chunk
+            return RowResult(
+                row=number, outcome=Outcome.CREATED, client_id=earlier[1], warnings=warnings
+            )
         match = None
         if job.mode == "upsert":
             match = next(
@@ -457,7 +467,7 @@ class ImportService:
                     row=number, outcome=Outcome.FAILED, errors=problems, warnings=warnings
                 )
             return RowResult(row=number, outcome=Outcome.CREATED, warnings=warnings)
-        client = self.clients.create(who, model, idempotency_key=f"import.{job.id}.{number}")
+        client = self.clients.create(who, model, idempotency_key=_row_key(job, number))
         return RowResult(
             row=number, outcome=Outcome.CREATED, client_id=client.id, warnings=warnings
         )
@@ -571,6 +581,11 @@ class ImportService:
                 self.clients.restore(who, client_id, result["changes"])
         except NotFoundError:
             pass  # deleted since: nothing to undo
+
+
+def _row_key(job: ImportJob, row: int) -> str:
+    """The idempotency key of a row's create."""
+    return f"import.{job.id}.{row}"
 
 
 def _custom_keys(settings: TenantSettings) -> list[str]:

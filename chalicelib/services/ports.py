@@ -254,6 +254,10 @@ class ImportRepository(Protocol):
 
     def marks(self, tenant: str, job_id: str, rows: list[int]) -> dict[int, RowMark]: ...
 
+    def created_rows(
+        self, tenant: str, user_id: str, keys_by_row: dict[int, str]
+    ) -> dict[int, str]: ...
+
     def holders(self, tenant: str, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], str]: ...
 
 
