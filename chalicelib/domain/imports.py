@@ -8,6 +8,7 @@ that make two rows of a file the same client, and the outcome of each row.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -153,6 +154,7 @@ class ImportPage(BaseModel):
 # --- columns ----------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """A header as compared: accents dropped, case-folded, punctuation as single spaces."""
     decomposed = unicodedata.normalize("NFKD", text)
