@@ -8,9 +8,9 @@ that make two rows of a file the same client, and the outcome of each row.
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
 from datetime import date, datetime, time
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
