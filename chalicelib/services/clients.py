@@ -41,6 +41,7 @@ from chalicelib.services.ports import (
     GuardTakenError,
     IdempotencyKeyTakenError,
     IdempotencyRecord,
+    NewClient,
     RowMark,
     StaleWriteError,
     WriteContext,
@@ -425,6 +426,49 @@ class ClientService:
             raise ForbiddenError("A sales user can only create clients they are responsible for.")
         context = self.repo.load_context(who.tenant_id, [owner_id])
         return self._new_client(who, data, owner_id, context)
+
+    def create_many(
+        self, who: Principal, items: list[tuple[ClientCreate, str]]
+    ) -> list[Client] | None:
+        """Create several clients (with their idempotency keys) in ONE transaction, numbered
+        in order. None when they cannot all go in together — a row is invalid or not allowed,
+        a value is taken, a key was used — so the caller creates them one by one with `create`
+        (which says exactly why a row fails, and replays an earlier create)."""
+        owners = sorted({data.owner_id or who.user_id for data, _ in items})
+        if owners != [who.user_id] and not who.sees_all_clients:
+            return None
+
+        def attempt() -> list[Client] | None:
+            context = self.repo.load_context(who.tenant_id, owners)
+            settings = context.settings
+            new: list[NewClient] = []
+            counters: dict[str, int] = {}
+            seen: set[Guard] = set()
+            for n, (data, key) in enumerate(items):
+                numbered = WriteContext(settings, context.client_seq + n, context.users)
+                try:
+                    client = self._new_client(who, data, data.owner_id or who.user_id, numbered)
+                except (InvalidInputError, ForbiddenError):
+                    return None
+                guards = [] if settings.allow_duplicates else guards_of(client)
+                if seen & set(guards):
+                    return None
+                seen.update(guards)
+                client = client.model_copy(update={"guarded": [g.field for g in guards]})
+                changes = field_changes({}, client.editable())
+                event = self._event(who, client, "created", changes, client.created_at)
+                for name, delta in counter_deltas(None, client, settings.timezone).items():
+                    counters[name] = counters.get(name, 0) + delta
+                digest = hashlib.sha256(data.model_dump_json().encode()).hexdigest()
+                idem = IdempotencyRecord(who.user_id, key, digest, client.id)
+                new.append(NewClient(client, event, guards, idem))
+            try:
+                self.repo.create_clients(who.tenant_id, new, counters, context.client_seq)
+            except (GuardTakenError, IdempotencyKeyTakenError):
+                return None
+            return [entry.client for entry in new]
+
+        return retry_on_race(attempt, "creates")
 
     def import_update(
         self,

@@ -74,6 +74,16 @@ Remaining = Callable[[], int]  # milliseconds left in this invocation
 CHUNK_ROWS = 250
 CHUNK_BYTES = 250_000  # keeps a chunk's outcomes well under DynamoDB's 400 KB item
 MAX_WARNINGS = 50
+CREATE_GROUP = 12  # clients per transaction: 7 items each + the counters, under 100
+
+
+@dataclass
+class Pending:
+    """A row that creates a client: created with others of its chunk in one transaction."""
+
+    row: int
+    model: ClientCreate
+    warnings: list[str]
 
 
 @dataclass
@@ -84,6 +94,15 @@ class FilePlan:
     total: int
     duplicates: dict[int, str]  # sheet row → why it is the same client as an earlier row
     formula_rows: set[int]  # sheet rows with a formula cell that has no saved value
+
+    def problems_of(self, row: int) -> list[RowProblem]:
+        found = []
+        if row in self.formula_rows:
+            message = "a formula without a saved value (open and save the file in Excel)"
+            found.append(RowProblem(field="row", message=message))
+        if row in self.duplicates:
+            found.append(RowProblem(field="row", message=self.duplicates[row]))
+        return found
 
 
 def _digest(field: str, value: str) -> int:
@@ -370,15 +389,54 @@ class ImportService:
             if job.mode == "upsert":
                 marks.update(self.repo.marks(job.tenant_id, job.id, numbers))
         results: list[RowResult] = []
+        pending: list[Pending] = []
         size = 0
         for number, parsed, model, problems, identity in batch:
-            result = self._row(
+            outcome = self._row(
                 job, who, number, parsed, model, problems, identity, plan, holders, marks, settings
             )
-            results.append(result)
-            size += 200 + (len(str(result.changes)) if result.changes else 0)
+            if isinstance(outcome, Pending):
+                pending.append(outcome)
+                continue
+            results.append(outcome)
+            size += 200 + (len(str(outcome.changes)) if outcome.changes else 0)
             if size > CHUNK_BYTES:
                 break
+        results.extend(self._create_pending(job, who, pending, settings))
+        return sorted(results, key=lambda r: r.row)
+
+    def _create_pending(
+        self, job: ImportJob, who: Principal, pending: list[Pending], settings: TenantSettings
+    ) -> list[RowResult]:
+        """New clients, a group per transaction; a group that cannot go in together is
+        created row by row (which names the reason a row fails)."""
+        results: list[RowResult] = []
+        for start in range(0, len(pending), CREATE_GROUP):
+            group = pending[start : start + CREATE_GROUP]
+            items = [(p.model, _row_key(job, p.row)) for p in group]
+            created = self.clients.create_many(who, items) if len(group) > 1 else None
+            if created is not None:
+                results.extend(
+                    RowResult(
+                        row=p.row, outcome=Outcome.CREATED, client_id=c.id, warnings=p.warnings
+                    )
+                    for p, c in zip(group, created, strict=True)
+                )
+                continue
+            for p in group:
+                try:
+                    results.append(
+                        self._create(job, who, p.row, p.model, {}, {}, settings, p.warnings)
+                    )
+                except DomainError as exc:
+                    results.append(
+                        RowResult(
+                            row=p.row,
+                            outcome=Outcome.FAILED,
+                            errors=_row_errors(exc),
+                            warnings=p.warnings,
+                        )
+                    )
         return results
 
     def _row(
@@ -394,18 +452,9 @@ class ImportService:
         holders: dict[tuple[str, str], str],
         marks: dict[int, Any],
         settings: TenantSettings,
-    ) -> RowResult:
+    ) -> RowResult | Pending:
         warnings = parsed.warnings
-        if number in plan.formula_rows:
-            problems = [
-                *problems,
-                RowProblem(
-                    field="row",
-                    message="a formula without a saved value (open and save the file in Excel)",
-                ),
-            ]
-        if number in plan.duplicates:
-            problems = [*problems, RowProblem(field="row", message=plan.duplicates[number])]
+        problems = problems + plan.problems_of(number)
         if problems:
             return RowResult(row=number, outcome=Outcome.FAILED, errors=problems, warnings=warnings)
         earlier = marks.get(number)
@@ -413,16 +462,7 @@ class ImportService:
             return RowResult(
                 row=number, outcome=Outcome.CREATED, client_id=earlier[1], warnings=warnings
             )
-        match = None
-        if job.mode == "upsert":
-            match = next(
-                (
-                    holders[(f, identity[f])]
-                    for f in job.match_on
-                    if (f, identity.get(f)) in holders
-                ),
-                None,
-            )
+        match = _match(job, identity, holders)
         try:
             if match is not None:
                 return self._update(job, who, number, parsed, match, marks, warnings)
@@ -434,6 +474,8 @@ class ImportService:
                     errors=[RowProblem(field="name", message=message)],
                     warnings=warnings,
                 )
+            if not job.dry_run:
+                return Pending(number, model, warnings)
             return self._create(job, who, number, model, identity, holders, settings, warnings)
         except NotFoundError:
             message = "matches a client of another responsible; it was not changed"
@@ -581,6 +623,16 @@ class ImportService:
                 self.clients.restore(who, client_id, result["changes"])
         except NotFoundError:
             pass  # deleted since: nothing to undo
+
+
+def _match(
+    job: ImportJob, identity: dict[str, str], holders: dict[tuple[str, str], str]
+) -> str | None:
+    """Upsert: the client the first key of `match_on` that the row has finds."""
+    if job.mode != "upsert":
+        return None
+    keys = [(f, identity[f]) for f in job.match_on if f in identity]
+    return next((holders[k] for k in keys if k in holders), None)
 
 
 def _row_key(job: ImportJob, row: int) -> str:

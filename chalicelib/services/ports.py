@@ -55,6 +55,16 @@ class ClientScope:
     language: str | None = None  # likewise
 
 
+@dataclass
+class NewClient:
+    """One client of a multi-client create: the client, its event, guards and idempotency."""
+
+    client: Client
+    event: TimelineEvent
+    guards: list[Guard]
+    idempotency: IdempotencyRecord
+
+
 class TagNameTakenError(Exception):
     """Another tag of the tenant has this name (case-insensitive)."""
 
@@ -107,6 +117,10 @@ class ClientRepository(Protocol):
         guards: list[Guard],
         counters: dict[str, int],
         idempotency: IdempotencyRecord | None,
+    ) -> None: ...
+
+    def create_clients(
+        self, tenant: str, new: list[NewClient], counters: dict[str, int], seq_before: int
     ) -> None: ...
 
     def update_client(
