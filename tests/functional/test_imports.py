@@ -212,3 +212,26 @@ def test_redelivery_of_a_finished_job_does_nothing(api: Api, team: Any, chalice_
     deliver(chalice_client, s3_event_json(f"uploads/acme/{body['id']}"))
     assert job(api, body["id"]) == body
     assert len(api.get("/clients").body["items"]) == 2
+
+
+def test_new_clients_are_written_twelve_to_a_transaction(
+    api: Api, chalice_client: Any, dynamo_calls: Any
+):
+    from tests.functional.imports_helpers import pending_messages, start, upload
+
+    started = start(api)
+    upload(
+        started, xlsx([["Nombre", "Email"]] + [[f"C{i}", f"c{i}@example.com"] for i in range(24)])
+    )
+    message = pending_messages()[0]
+    dynamo_calls.clear()
+    from tests.functional.imports_helpers import deliver
+
+    deliver(chalice_client, message)
+    body = job(api, started["job"]["id"])
+    assert body["counts"]["created"] == 24
+    # two groups of twelve clients, the chunk with its checkpoint, and the job's three
+    # state changes (validating, importing, done): six transactions, not 24 + 4
+    assert dynamo_calls.count("TransactWriteItems") == 6
+    numbers = sorted(c["number"] for c in api.get("/clients").body["items"])
+    assert numbers == list(range(1, 25))
