@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import zlib
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from chalicelib.adapters.dynamo import (
 from chalicelib.adapters.paging import query_page
 from chalicelib.adapters.tx import Tx
 from chalicelib.config import Settings, get_settings
-from chalicelib.domain.imports import ImportJob, RowResult
+from chalicelib.domain.imports import ImportFileError, ImportJob, RowResult
 from chalicelib.services.ports import RowMark, StaleWriteError
 
 MARK_TTL_SECONDS = 7 * 24 * 3600
@@ -218,17 +219,28 @@ class S3ImportFiles:
         )
         return str(form["url"]), {k: str(v) for k, v in form["fields"].items()}
 
-    def size(self, key: str) -> int | None:
+    def head(self, key: str) -> tuple[int, str] | None:
+        """The uploaded object's size and ETag (None: nothing uploaded yet)."""
         from botocore.exceptions import ClientError
 
         try:
             head = self.s3.head_object(Bucket=self.settings.import_bucket, Key=key)
         except ClientError:
             return None
-        return int(head["ContentLength"])
+        return int(head["ContentLength"]), str(head.get("ETag", ""))
 
-    def download(self, key: str, path: str) -> None:
-        self.s3.download_file(self.settings.import_bucket, key, path)
+    def download(self, key: str, path: str, etag: str) -> None:
+        """The object, if it still is the version with `etag` (else ImportFileError)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            reply = self.s3.get_object(Bucket=self.settings.import_bucket, Key=key, IfMatch=etag)
+            with open(path, "wb") as out:
+                shutil.copyfileobj(reply["Body"], out, 1 << 20)
+        except ClientError as exc:
+            raise ImportFileError(
+                "the file was replaced by another upload during the import"
+            ) from exc
 
     def upload_result(self, key: str, path: str) -> None:
         self.s3.upload_file(

@@ -97,6 +97,7 @@ class ImportJob(BaseModel):
     upload_key: str
     max_bytes: int
     file_format: str | None = None
+    file_etag: str | None = None  # the upload this job reads; another one fails the job
     rows_total: int | None = None
     rows_processed: int = 0
     chunks: int = 0

@@ -249,16 +249,19 @@ class ImportService:
         job = self.repo.get_job(tenant, job_id)
         if job is None or job.state in FINISHED:
             return  # unknown upload, or a redelivery of a finished job: nothing to do
-        size = self.files.size(job.upload_key)
-        if size is None:
+        found = self.files.head(job.upload_key)
+        if found is None:
             return
+        size, etag = found
+        if job.file_etag is None:
+            job = self._save(job, state=ImportState.VALIDATING, file_etag=etag)
         if size > job.max_bytes:
             self._fail(job, f"the file has {size:,} bytes; the limit is {job.max_bytes:,}")
             return
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "upload")
-            self.files.download(job.upload_key, path)
             try:
+                self.files.download(job.upload_key, path, job.file_etag or etag)
                 self._run_file(job, path, remaining)
             except ImportFileError as exc:
                 self._fail(self.repo.get_job(tenant, job_id) or job, str(exc))
@@ -266,8 +269,6 @@ class ImportService:
     def _run_file(self, job: ImportJob, path: str, remaining: Remaining) -> None:
         from chalicelib.adapters.sheets import open_sheet
 
-        if job.state is ImportState.WAITING_UPLOAD:
-            job = self._save(job, state=ImportState.VALIDATING)
         sheet = open_sheet(path)
         settings = self.tenants.get_settings(job.tenant_id)
         plan = self._plan(job, sheet, settings)

@@ -280,3 +280,18 @@ def test_a_file_without_a_name_column_fails_and_unknown_uploads_are_ignored(
     deliver(chalice_client, s3_event_json("uploads/acme/unknownjob"))
     deliver(chalice_client, '{"Event": "s3:TestEvent"}')
     deliver(chalice_client, s3_event_json("elsewhere/x"))
+
+
+def test_a_file_replaced_during_the_import_fails_the_job(api: Api, team: Any, chalice_client: Any):
+    svc = service()
+    svc.chunk_rows = 2
+    svc.margin_ms = 10**9
+    started = start(api)
+    upload(started, xlsx(_rows(6)))
+    deliver(chalice_client, pending_messages()[0])
+    assert job(api, started["job"]["id"])["rows_processed"] == 2
+    upload(started, xlsx(_rows(3)))  # the same presigned form, used again
+    pump(chalice_client)
+    body = job(api, started["job"]["id"])
+    assert body["state"] == "failed" and "replaced" in body["error"], body
+    assert body["rows_processed"] == 2
