@@ -381,7 +381,7 @@ _EXAMPLE: dict[str, Any] = {
 
 
 def template_workbook(
-    lang: str, stages: list[str], sources: list[str], custom_keys: list[str]
+    lang: str, stages: list[str], sources: list[str], custom_fields: dict[str, str]
 ) -> bytes:
     """The import template: headers in `lang`, an example row, dropdowns, an explanation."""
     from openpyxl import Workbook
@@ -395,13 +395,13 @@ def template_workbook(
     sheet.title = "Clientes" if lang == "es" else "Clients"
     lists = book.create_sheet("Listas" if lang == "es" else "Lists")
     help_sheet = book.create_sheet("Ayuda" if lang == "es" else "Help")
-    fields = list(COLUMNS) + [f"custom.{k}" for k in custom_keys]
+    fields = list(COLUMNS) + [f"custom.{k}" for k in custom_fields]
     labels = ENUM_LABELS[lang]
     choices = {**{f: list(v.values()) for f, v in labels.items()}, "stage": stages}
     choices["source"] = sources
     help_sheet.append(["Columna", "Qué poner"] if lang == "es" else ["Column", "What to put there"])
     for col, name in enumerate(fields, start=1):
-        header = _header_label(name, lang)
+        header = _header_label(name, lang, custom_fields)
         cell = sheet.cell(row=1, column=col, value=header)
         cell.font = Font(bold=True)
         example = _EXAMPLE.get(name)
@@ -442,9 +442,9 @@ def template_workbook(
     return out.getvalue()
 
 
-def _header_label(name: str, lang: str) -> str:
+def _header_label(name: str, lang: str, custom_fields: dict[str, str]) -> str:
     if name.startswith("custom."):
-        return f"{'campo' if lang == 'es' else 'custom'}:{name.removeprefix('custom.')}"
+        return custom_fields[name.removeprefix("custom.")]
     en, es, _ = COLUMNS[name]
     return es if lang == "es" else en
 

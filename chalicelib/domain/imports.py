@@ -217,27 +217,32 @@ class Columns(BaseModel):
     warnings: list[str]
 
 
-def match_headers(headers: list[str], custom_keys: list[str] | None = None) -> Columns:
-    """Name each column; unknown and repeated ones become warnings, never silently dropped."""
-    custom = {fold(k.replace("_", " ")): k for k in custom_keys or []}
+def _field_of(key: str, custom: dict[str, str]) -> str | None:
+    field = _LOOKUP.get(key)
+    if field is None and key in custom:
+        field = f"custom.{custom[key]}"
+    for prefix in _CUSTOM_PREFIXES if field is None else ():
+        if key.startswith(prefix):
+            field = f"custom.{key.removeprefix(prefix).replace(' ', '_')}"
+    return field
+
+
+def match_headers(headers: list[str], custom_fields: dict[str, str] | None = None) -> Columns:
+    """Name each column; unknown and repeated ones become warnings, never silently dropped.
+    `custom_fields` (key → label): the tenant's custom fields, matched by label or key."""
+    custom: dict[str, str] = {}
+    for key, label in (custom_fields or {}).items():
+        custom.setdefault(fold(label), key)
+        custom.setdefault(fold(key.replace("_", " ")), key)
     fields: list[str | None] = []
     warnings: list[str] = []
     seen: dict[str, str] = {}
     for header in headers:
         key = fold(header)
-        field: str | None = _LOOKUP.get(key)
-        if field is None and key in custom:
-            field = f"custom.{custom[key]}"
-        if field is None:
-            for prefix in _CUSTOM_PREFIXES:
-                if key.startswith(prefix):
-                    name = key.removeprefix(prefix).replace(" ", "_")
-                    field = f"custom.{name}"
+        field = _field_of(key, custom)
         if field is None:
             if key and key not in _IGNORED:
                 warnings.append(f"column {header!r} is not a client field; it was not imported")
-            elif not key:
-                pass
             fields.append(None)
             continue
         if field in seen:

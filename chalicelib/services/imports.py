@@ -192,7 +192,9 @@ class ImportService:
         from chalicelib.adapters.sheets import template_workbook
 
         settings = self.tenants.get_settings(who.tenant_id)
-        return template_workbook(lang, settings.stages, settings.sources, _custom_keys(settings))
+        return template_workbook(
+            lang, settings.stage_keys(), settings.source_keys(), _custom_keys(settings)
+        )
 
     def undo(self, who: Principal, job_id: str) -> ImportJob:
         """Admin, within 30 days: delete the clients the import created, restore the fields it
@@ -641,12 +643,6 @@ def _row_key(job: ImportJob, row: int) -> str:
     return f"import.{job.id}.{row}"
 
 
-def _custom_keys(settings: TenantSettings) -> list[str]:
-    """The tenant's custom fields, once settings define them (`custom_fields`)."""
-    defined = getattr(settings, "custom_fields", None) or []
-    keys = []
-    for item in defined:
-        key = getattr(item, "key", None) or (item.get("key") if isinstance(item, dict) else None)
-        if isinstance(key, str):
-            keys.append(key)
-    return keys
+def _custom_keys(settings: TenantSettings) -> dict[str, str]:
+    """The tenant's custom fields: key → label."""
+    return {field.key: field.label for field in settings.custom_fields}

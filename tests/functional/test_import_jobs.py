@@ -193,6 +193,9 @@ def test_the_upload_form_limits_the_size(api: Api):
 def test_the_template_has_headers_example_dropdowns_and_help(api: Api):
     from openpyxl import load_workbook
 
+    field = {"key": "talla", "label": "Talla", "type": "text"}
+    assert api.post("/settings/custom-fields", field).status == 201
+
     for lang, name_header, type_choice in (
         ("es", "Nombre", "prospecto"),
         ("en", "Name", "prospect"),
@@ -209,6 +212,7 @@ def test_the_template_has_headers_example_dropdowns_and_help(api: Api):
         sheet = book.worksheets[0]
         headers = [c.value for c in sheet[1]]
         assert name_header in headers and sheet.cell(row=2, column=2).value
+        assert headers[-1] == "Talla"
         lists = book.worksheets[1]
         values = {c.value for col in lists.iter_cols() for c in col}
         assert type_choice in values and "referral" in values

@@ -134,8 +134,11 @@ def test_phones_keep_plus_and_leading_zeros_and_dates_work_as_cells_or_text(
     from datetime import date, datetime
 
     api.patch("/settings", {"default_phone_region": "AR"})
+    for key, label in (("alta", "Fecha de alta"), ("renovacion", "Renovación")):
+        r = api.post("/settings/custom-fields", {"key": key, "label": label, "type": "date"})
+        assert r.status == 201, r
     rows = [
-        ["Nombre", "Teléfono", "campo:alta", "campo:renovacion"],
+        ["Nombre", "Teléfono", "fecha de ALTA", "campo:renovacion"],
         ["Texto con cero", "011 4321-5678", date(2026, 3, 1), "2026-04-02"],
         ["Número", 1143215679, datetime(2026, 3, 1, 0, 0), None],
     ]
