@@ -525,51 +525,66 @@ class ClientService:
         context = self.repo.load_context(who.tenant_id, [owner_id])
         return self._new_client(who, data, owner_id, context)
 
-    def create_many(
-        self, who: Principal, items: list[tuple[ClientCreate, str]]
-    ) -> list[Client] | None:
-        """Create several clients (with their idempotency keys) in ONE transaction, numbered
-        in order. None when they cannot all go in together — a row is invalid or not allowed,
-        a value is taken, a key was used, too many items — so the caller creates them one by
-        one with `create` (which says exactly why a row fails, and replays an earlier one)."""
+    def create_many(self, who: Principal, items: list[tuple[ClientCreate, str]]) -> list[Client]:
+        """Create the first of `items` (each with its idempotency key) in ONE transaction,
+        numbered in order: as many as fit in it and can go in together. The clients created
+        (a prefix of `items`; empty when the first cannot go in with others — it is invalid
+        or not allowed, a value is taken, its key was used), so the caller creates that one
+        with `create` (which says exactly why it fails, or replays it) and goes on."""
         owners = sorted({data.owner_id or who.user_id for data, _ in items})
         if owners != [who.user_id] and not who.sees_all_clients:
-            return None
-        if any(data.group_id is not None for data, _ in items):
-            return None  # the group checks of `create`, one by one
+            return []
 
-        def attempt() -> list[Client] | None:
+        def attempt() -> list[Client]:
             context = self.repo.load_context(who.tenant_id, owners)
-            settings = context.settings
-            new: list[NewClient] = []
-            counters = CounterDeltas()
-            seen: set[Guard] = set()
-            size = 1  # the counters
-            for n, (data, key) in enumerate(items):
-                numbered = WriteContext(settings, context.client_seq + n, context.users)
-                try:
-                    client = self._new_client(who, data, data.owner_id or who.user_id, numbered)
-                except (InvalidInputError, ForbiddenError):
-                    return None
-                guards = [] if settings.allow_duplicates else guards_of(client)
-                size += 6 + len(guards) + len(search_values(client))
-                if seen & set(guards) or size > MAX_TRANSACTION_ITEMS - 10:
-                    return None
-                seen.update(guards)
-                client = client.model_copy(update={"guarded": [g.field for g in guards]})
-                changes = field_changes({}, client.editable())
-                event = self._event(who, client, "created", changes, client.created_at)
-                _add_deltas(counters, counter_deltas(None, client, settings.timezone))
-                digest = hashlib.sha256(data.model_dump_json().encode()).hexdigest()
-                idem = IdempotencyRecord(who.user_id, key, digest, client.id)
-                new.append(NewClient(client, event, guards, idem))
+            new, counters = self._batch(who, items, context)
+            if len(new) < 2:
+                return []
             try:
                 self.repo.create_clients(who.tenant_id, new, counters, context.client_seq)
             except (GuardTakenError, IdempotencyKeyTakenError):
-                return None
+                return []
             return [entry.client for entry in new]
 
         return retry_on_race(attempt, "creates")
+
+    def _batch(
+        self, who: Principal, items: list[tuple[ClientCreate, str]], context: WriteContext
+    ) -> tuple[list[NewClient], CounterDeltas]:
+        """The longest prefix of `items` that is valid and fits in one transaction."""
+        settings = context.settings
+        new: list[NewClient] = []
+        counters = CounterDeltas()
+        seen: set[Guard] = set()
+        size = 1  # the counters
+        for n, (data, key) in enumerate(items):
+            if data.group_id is not None:
+                break  # the group checks of `create`, one by one
+            numbered = WriteContext(settings, context.client_seq + n, context.users)
+            try:
+                client = self._new_client(who, data, data.owner_id or who.user_id, numbered)
+            except (InvalidInputError, ForbiddenError):
+                break
+            guards = [] if settings.allow_duplicates else guards_of(client)
+            deltas = counter_deltas(None, client, settings.timezone)
+            # client, summary, event, number guard, idempotency record, its guards and search
+            # entries; and each owner-and-group slice of statistics once
+            size += 5 + len(guards) + len(search_values(client))
+            slices = len(counters.slices.keys() | deltas.slices.keys())
+            if seen & set(guards) or size + slices > MAX_TRANSACTION_ITEMS:
+                break
+            seen.update(guards)
+            client = client.model_copy(update={"guarded": [g.field for g in guards]})
+            changes = field_changes({}, client.editable())
+            event = self._event(who, client, "created", changes, client.created_at)
+            _add_deltas(counters, deltas)
+            digest = hashlib.sha256(data.model_dump_json().encode()).hexdigest()
+            new.append(
+                NewClient(
+                    client, event, guards, IdempotencyRecord(who.user_id, key, digest, client.id)
+                )
+            )
+        return new, counters
 
     def import_update(
         self,

@@ -74,7 +74,7 @@ Remaining = Callable[[], int]  # milliseconds left in this invocation
 CHUNK_ROWS = 250
 CHUNK_BYTES = 250_000  # keeps a chunk's outcomes well under DynamoDB's 400 KB item
 MAX_WARNINGS = 50
-CREATE_GROUP = 12  # clients per transaction: 7 items each + the counters, under 100
+CREATE_GROUP = 25  # clients offered per transaction (as many as fit in its 100 items go)
 
 
 @dataclass
@@ -84,6 +84,7 @@ class Pending:
     row: int
     model: ClientCreate
     warnings: list[str]
+    alone: bool = False  # its email or phone is taken: it fails, on its own
 
 
 @dataclass
@@ -411,35 +412,34 @@ class ImportService:
     def _create_pending(
         self, job: ImportJob, who: Principal, pending: list[Pending], settings: TenantSettings
     ) -> list[RowResult]:
-        """New clients, a group per transaction; a group that cannot go in together is
-        created row by row (which names the reason a row fails)."""
+        """New clients, as many per transaction as fit; a row that cannot go in with others
+        is created on its own (which names the reason it fails)."""
         results: list[RowResult] = []
-        for start in range(0, len(pending), CREATE_GROUP):
-            group = pending[start : start + CREATE_GROUP]
+        i = 0
+        while i < len(pending):
+            group = pending[i : i + CREATE_GROUP] if not pending[i].alone else []
             items = [(p.model, _row_key(job, p.row)) for p in group]
-            created = self.clients.create_many(who, items) if len(group) > 1 else None
-            if created is not None:
-                results.extend(
-                    RowResult(
-                        row=p.row, outcome=Outcome.CREATED, client_id=c.id, warnings=p.warnings
-                    )
-                    for p, c in zip(group, created, strict=True)
-                )
+            created = self.clients.create_many(who, items) if len(items) > 1 else []
+            results.extend(
+                RowResult(row=p.row, outcome=Outcome.CREATED, client_id=c.id, warnings=p.warnings)
+                for p, c in zip(group, created, strict=False)
+            )
+            if created:
+                i += len(created)
                 continue
-            for p in group:
-                try:
-                    results.append(
-                        self._create(job, who, p.row, p.model, {}, {}, settings, p.warnings)
+            p = pending[i]
+            try:
+                results.append(self._create(job, who, p.row, p.model, {}, {}, settings, p.warnings))
+            except DomainError as exc:
+                results.append(
+                    RowResult(
+                        row=p.row,
+                        outcome=Outcome.FAILED,
+                        errors=_row_errors(exc),
+                        warnings=p.warnings,
                     )
-                except DomainError as exc:
-                    results.append(
-                        RowResult(
-                            row=p.row,
-                            outcome=Outcome.FAILED,
-                            errors=_row_errors(exc),
-                            warnings=p.warnings,
-                        )
-                    )
+                )
+            i += 1
         return results
 
     def _row(
@@ -478,7 +478,8 @@ class ImportService:
                     warnings=warnings,
                 )
             if not job.dry_run:
-                return Pending(number, model, warnings)
+                taken = any((f, identity.get(f)) in holders for f in ("email", "phone"))
+                return Pending(number, model, warnings, alone=taken)
             return self._create(job, who, number, model, identity, holders, settings, warnings)
         except NotFoundError:
             message = "matches a client of another responsible; it was not changed"
