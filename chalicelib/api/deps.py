@@ -11,6 +11,7 @@ from chalicelib.services.groups import GroupService
 from chalicelib.services.imports import ImportService
 from chalicelib.services.relations import RelationsService
 from chalicelib.services.tenants import TenantService
+from chalicelib.services.work_orders import WorkOrderService
 
 
 @lru_cache(maxsize=1)
@@ -67,6 +68,13 @@ def catalog_service() -> CatalogService:
     return CatalogService(DynamoTenantRepository())
 
 
+@lru_cache(maxsize=1)
+def work_order_service() -> WorkOrderService:
+    from chalicelib.adapters.work_orders_repo import DynamoWorkOrderRepository
+
+    return WorkOrderService(DynamoWorkOrderRepository(), client_service())
+
+
 def reset() -> None:
     client_service.cache_clear()
     tenant_service.cache_clear()
@@ -74,3 +82,4 @@ def reset() -> None:
     import_service.cache_clear()
     group_service.cache_clear()
     catalog_service.cache_clear()
+    work_order_service.cache_clear()
