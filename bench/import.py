@@ -78,7 +78,7 @@ CHILD_OURS = """
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[2])
 from chalicelib.adapters.sheets import open_sheet
-from chalicelib.domain.imports import read_row, validate_row, match_headers, ImportJob
+from chalicelib.domain.import_jobs import read_row, validate_row, match_headers, ImportJob
 from chalicelib.domain.tenants import TenantSettings
 from chalicelib.services.imports import ImportService
 from datetime import datetime, UTC

@@ -27,7 +27,8 @@ from chalicelib.adapters.dynamo import (
 from chalicelib.adapters.paging import query_page
 from chalicelib.adapters.tx import Tx
 from chalicelib.config import Settings, get_settings
-from chalicelib.domain.imports import ImportFileError, ImportJob, RowResult
+from chalicelib.domain.import_jobs import ImportJob, RowResult
+from chalicelib.domain.imports import ImportFileError
 from chalicelib.services.ports import RowMark, StaleWriteError
 
 MARK_TTL_SECONDS = 7 * 24 * 3600

@@ -25,16 +25,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from chalicelib.domain.imports import (
-    COLUMNS,
-    ENUM_LABELS,
-    MAX_CELL_CHARS,
-    MAX_COLUMNS,
-    MAX_ROWS,
-    RESULT_COLUMNS,
-    Cell,
-    ImportFileError,
-)
+from chalicelib.domain.import_jobs import COLUMNS, ENUM_LABELS, RESULT_COLUMNS, Cell
+from chalicelib.domain.imports import MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, ImportFileError
 
 MAX_MEMBERS = 500
 MAX_UNCOMPRESSED = 1_500_000_000  # all members together, as declared and as streamed

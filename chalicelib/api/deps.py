@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from chalicelib.config import get_settings
 from chalicelib.services.catalogs import CatalogService
 from chalicelib.services.clients import ClientService
 from chalicelib.services.groups import GroupService
-from chalicelib.services.imports import ImportService
 from chalicelib.services.relations import RelationsService
 from chalicelib.services.tenants import TenantService
 from chalicelib.services.work_orders import WorkOrderService
@@ -40,10 +40,15 @@ def relations_service() -> RelationsService:
     )
 
 
+if TYPE_CHECKING:  # the import's code loads with its routes' first call only
+    from chalicelib.services.imports import ImportService
+
+
 @lru_cache(maxsize=1)
 def import_service() -> ImportService:
     from chalicelib.adapters.imports_repo import DynamoImportRepository, S3ImportFiles
     from chalicelib.adapters.tenants_repo import DynamoTenantRepository
+    from chalicelib.services.imports import ImportService
 
     return ImportService(
         DynamoImportRepository(),

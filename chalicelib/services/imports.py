@@ -36,18 +36,10 @@ from chalicelib.domain.errors import (
     StateConflictError,
 )
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.imports import (
-    FINISHED,
-    UNDO_DAYS,
+from chalicelib.domain.import_jobs import (
     Cell,
     Columns,
-    Counts,
-    ImportCreate,
-    ImportFileError,
     ImportJob,
-    ImportPublic,
-    ImportState,
-    Outcome,
     ParsedRow,
     RowProblem,
     RowResult,
@@ -56,6 +48,16 @@ from chalicelib.domain.imports import (
     missing_required,
     read_row,
     validate_row,
+)
+from chalicelib.domain.imports import (
+    FINISHED,
+    UNDO_DAYS,
+    Counts,
+    ImportCreate,
+    ImportFileError,
+    ImportPublic,
+    ImportState,
+    Outcome,
 )
 from chalicelib.domain.principal import Principal, Role
 from chalicelib.domain.tenants import TenantSettings

@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.activities import Activity, Note
 from chalicelib.domain.clients import Client
-from chalicelib.domain.imports import ImportJob, RowResult
 from chalicelib.domain.profile import Summary
 from chalicelib.domain.search import Listing
 from chalicelib.domain.stats import CounterDeltas
@@ -21,6 +20,9 @@ from chalicelib.domain.tasks import Task
 from chalicelib.domain.tenants import TenantSettings, User
 from chalicelib.domain.timeline import TimelineEvent
 from chalicelib.domain.work_orders import Recurrence, WorkOrder
+
+if TYPE_CHECKING:  # the import's models load with its code paths only
+    from chalicelib.domain.import_jobs import ImportJob, RowResult
 
 
 @dataclass(frozen=True)

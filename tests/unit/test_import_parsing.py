@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from chalicelib.domain.clients import ClientCreate
-from chalicelib.domain.imports import match_headers, missing_required, read_row, validate_row
+from chalicelib.domain.import_jobs import match_headers, missing_required, read_row, validate_row
 
 
 def test_headers_match_in_spanish_or_english_ignoring_case_accents_and_punctuation():
