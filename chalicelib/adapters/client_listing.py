@@ -80,6 +80,8 @@ class _Stream:
         self.position: RawKey | None = self.start
 
     def _fetch(self) -> None:
+        """One Query request: `page_size` items read, those passing the filter kept. (A
+        filtered page may keep none; the stream then asks again, from where it stopped.)"""
         bind()
         src = self.source
         results = src.index.query(
@@ -87,12 +89,12 @@ class _Stream:
             src.range_condition,
             filter_condition=src.filter_condition,
             scan_index_forward=not src.newest_first,
-            limit=self.page_size,
             page_size=self.page_size,
             last_evaluated_key=self.position,
         )
-        items = list(results)
-        last = results.last_evaluated_key
+        page = next(results.page_iter)
+        items = [Item.from_raw_data(raw) for raw in page.get("Items", [])]
+        last = page.get("LastEvaluatedKey")
         for n, item in enumerate(items):
             after = last if n == len(items) - 1 else src.key_of(item)
             self.buffer.append((item, after))

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import requests
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]  # one stack per run
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 90.0
