@@ -13,6 +13,7 @@ clients they point at with one BatchGetItem per page.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -161,15 +162,18 @@ def merge(
 # --- planning --------------------------------------------------------------------------------
 
 
+def _facet_partition(tenant: str, value: str, *, facet: str) -> str:
+    return keys.clients_by_facet(tenant, facet, value)
+
+
 _FACETS: list[tuple[str, int, Callable[[str, str], str]]] = [
     # filter, GSI number, partition; in the order they are preferred to drive a listing
     ("group", 9, keys.clients_by_group),
     ("owner", 2, keys.clients_by_owner),
-    ("source", 8, keys.clients_by_source),
-    ("stage", 5, keys.clients_by_stage),
-    ("type", 4, keys.clients_by_type),
-    ("kind", 7, keys.clients_by_kind),
-    ("status", 6, keys.clients_by_status),
+    *[
+        (facet, keys.FACET_INDEX[facet], functools.partial(_facet_partition, facet=facet))
+        for facet in ("source", "stage", "type", "kind", "status")
+    ],
 ]
 _FILTER_ATTRS = {
     "group": "group_id",
