@@ -8,6 +8,7 @@ from chalicelib.api.catalogs import catalogs_bp
 from chalicelib.api.clients import clients_bp
 from chalicelib.api.groups import groups_bp
 from chalicelib.api.health import health_bp
+from chalicelib.api.imports import XLSX, imports_bp
 from chalicelib.api.openapi import openapi_bp
 from chalicelib.api.reminders import reminders_bp
 from chalicelib.api.tags import tags_bp
@@ -28,3 +29,5 @@ app.register_blueprint(openapi_bp)
 app.register_blueprint(work_orders_bp)
 app.register_blueprint(catalogs_bp)
 app.register_blueprint(reminders_bp)
+app.register_blueprint(imports_bp)
+app.api.binary_types.append(XLSX)

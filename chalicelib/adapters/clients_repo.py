@@ -43,6 +43,9 @@ from chalicelib.services.ports import (
     GuardTakenError,
     IdempotencyKeyTakenError,
     IdempotencyRecord,
+    NewClient,
+    RowMark,
+    RowMarkTakenError,
     StaleWriteError,
     WriteContext,
 )
@@ -473,11 +476,49 @@ class DynamoClientRepository:
     ) -> None:
         """One transaction: client, guards, number, counters, timeline event, idempotency."""
         tx = Tx()
+        self._put_new(tx, tenant, client, event, guards, idempotency, "")
+        self._advance_sequence(tx, tenant, client.number - 1, client.number, counters)
+        self._raise_for(tx.commit(), guards)
+
+    def create_clients(
+        self, tenant: str, new: list[NewClient], counters: CounterDeltas, seq_before: int
+    ) -> None:
+        """Several clients in ONE transaction (an import's batch of creates): numbers
+        `seq_before + 1…`, each with its guards, event, summary and idempotency record.
+        Any refusal refuses them all: IdempotencyKeyTakenError, GuardTakenError (guards not
+        told apart), StaleWriteError."""
+        tx = Tx()
+        for i, entry in enumerate(new):
+            prefix = f"{i}:"
+            self._put_new(
+                tx, tenant, entry.client, entry.event, entry.guards, entry.idempotency, prefix
+            )
+        self._advance_sequence(tx, tenant, seq_before, seq_before + len(new), counters)
+        failed = {label.split(":", 1)[-1] for label in tx.commit()}
+        if "idempotency" in failed:
+            raise IdempotencyKeyTakenError()
+        if failed & {"email", "phone"}:
+            raise GuardTakenError([])
+        if failed:
+            raise StaleWriteError(", ".join(sorted(failed)))
+
+    def _put_new(
+        self,
+        tx: Tx,
+        tenant: str,
+        client: Client,
+        event: TimelineEvent,
+        guards: list[Guard],
+        idempotency: IdempotencyRecord | None,
+        prefix: str,
+    ) -> None:
         item = client_to_item(tenant, client, new=True)
-        tx.put("client", item, Item.pk.does_not_exist())
+        tx.put(f"{prefix}client", item, Item.pk.does_not_exist())
         for guard in guards:
             tx.put(
-                guard.field, self._guard_item(tenant, guard, client.id), Item.pk.does_not_exist()
+                f"{prefix}{guard.field}",
+                self._guard_item(tenant, guard, client.id),
+                Item.pk.does_not_exist(),
             )
         number_guard = GuardItem(
             keys.number_guard_pk(tenant, client.number),
@@ -485,9 +526,10 @@ class DynamoClientRepository:
             client_id=client.id,
             field="number",
         )
-        tx.put("number", number_guard, Item.pk.does_not_exist())
-        tx.put("event", event_to_item(tenant, event))
-        tx.put("summary", summary_to_item(tenant, client.id, Summary()), Item.pk.does_not_exist())
+        tx.put(f"{prefix}number", number_guard, Item.pk.does_not_exist())
+        tx.put(f"{prefix}event", event_to_item(tenant, event))
+        summary = summary_to_item(tenant, client.id, Summary())
+        tx.put(f"{prefix}summary", summary, Item.pk.does_not_exist())
         if idempotency is not None:
             record = IdempotencyItem(
                 keys.idempotency_pk(tenant, idempotency.user_id, idempotency.key),
@@ -496,24 +538,28 @@ class DynamoClientRepository:
                 client_id=client.id,
                 expires_at=int(time.time()) + IDEMPOTENCY_TTL_SECONDS,
             )
-            tx.put("idempotency", record, Item.pk.does_not_exist())
-        expected = client.number - 1
+            tx.put(f"{prefix}idempotency", record, Item.pk.does_not_exist())
+        _search_changes(tx, tenant, None, client)
+
+    def _advance_sequence(
+        self, tx: Tx, tenant: str, expected: int, last: int, counters: CounterDeltas
+    ) -> None:
         seq_condition = (
             CountersItem.client_seq.does_not_exist()
             if expected == 0
             else CountersItem.client_seq == expected
         )
-        actions = [CountersItem.client_seq.set(client.number), *_counter_actions(counters.tenant)]
+        actions = [CountersItem.client_seq.set(last), *_counter_actions(counters.tenant)]
         tx.update("sequence", self._counters(tenant), actions, seq_condition)
         _slice_counters(tx, tenant, counters)
-        _search_changes(tx, tenant, None, client)
-        self._raise_for(tx.commit(), guards)
 
     def _raise_for(self, failed: set[str], guards: list[Guard]) -> None:
         if not failed:
             return
         if "idempotency" in failed:
             raise IdempotencyKeyTakenError()
+        if "mark" in failed:
+            raise RowMarkTakenError()
         taken = [g for g in guards if g.field in failed]
         if taken:
             raise GuardTakenError(taken)
@@ -533,8 +579,10 @@ class DynamoClientRepository:
         add_guards: list[Guard],
         drop_guards: list[Guard],
         counters: CounterDeltas,
+        mark: RowMark | None = None,
     ) -> None:
-        """One transaction, conditional on the version that was read."""
+        """One transaction, conditional on the version that was read (with an import's row
+        mark, under `attribute_not_exists`, when an import makes the change)."""
         tx = Tx()
         # Conditional on the version read; PynamoDB writes version + 1.
         item = client_to_item(tenant, after.model_copy(update={"version": before.version}))
@@ -548,6 +596,10 @@ class DynamoClientRepository:
             tx.update("counters", self._counters(tenant), _counter_actions(counters.tenant))
         _slice_counters(tx, tenant, counters)
         _search_changes(tx, tenant, before, after)
+        if mark is not None:
+            from chalicelib.adapters.imports_repo import mark_item
+
+            tx.put("mark", mark_item(tenant, mark), Item.pk.does_not_exist())
         self._raise_for(tx.commit(), add_guards)
 
     def delete_client(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import (
+    BinaryAttribute,
     BooleanAttribute,
     DiscriminatorAttribute,
     ListAttribute,
@@ -374,6 +375,30 @@ class HealthItem(Item, discriminator="health"):
     pass
 
 
+class ImportJobItem(Item, discriminator="import_job"):
+    """A bulk import job: the job as JSON, with the checkpoint (`chunks`) beside it."""
+
+    state = UnicodeAttribute()
+    chunks = NumberAttribute(default=0)
+    body = UnicodeAttribute()
+
+
+class ImportChunkItem(Item, discriminator="import_chunk"):
+    """The outcomes of one chunk of rows (zlib-compressed JSON), kept with the job."""
+
+    first_row = NumberAttribute()
+    rows = NumberAttribute()
+    outcomes = BinaryAttribute(legacy_encoding=False)
+
+
+class ImportMarkItem(Item, discriminator="import_mark"):
+    """An imported row's change, written with it; expires once its chunk is long recorded."""
+
+    client_id = UnicodeAttribute()
+    changes = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+
 class WorkOrderItem(Item, discriminator="work_order"):
     """A visit to a client; `version` is managed by the repository's own conditions."""
 
@@ -473,6 +498,9 @@ _MODELS: tuple[type[Item], ...] = (
     TaskItem,
     TagItem,
     ClientTagItem,
+    ImportJobItem,
+    ImportChunkItem,
+    ImportMarkItem,
     WorkOrderItem,
     RecurrenceItem,
     SearchItem,

@@ -149,6 +149,44 @@ def clients_with_tag(tenant: str, tag_id: str) -> str:
 HEALTH_PK = "HEALTH"
 
 
+# Bulk imports: the job, its per-chunk row outcomes and (for a while) per-row marks, in one
+# item collection; listed per tenant (GSI1) and per creator (GSI2), newest first.
+IMPORT_JOB_SK = "#JOB"
+IMPORT_CHUNK_PREFIX = "CHUNK#"
+IMPORT_MARK_PREFIX = "ROW#"
+
+
+def import_pk(tenant: str, job_id: str) -> str:
+    return f"T#{tenant}#IMPORT#{job_id}"
+
+
+def import_chunk_sk(index: int) -> str:
+    return f"{IMPORT_CHUNK_PREFIX}{index:06d}"
+
+
+def import_mark_sk(row: int) -> str:
+    return f"{IMPORT_MARK_PREFIX}{row:07d}"
+
+
+def imports_of_tenant(tenant: str) -> str:
+    """GSI1: a tenant's import jobs, newest first."""
+    return f"T#{tenant}#IMPORTS"
+
+
+def imports_of_user(tenant: str, user_id: str) -> str:
+    """GSI2: the import jobs one user started, newest first."""
+    return f"T#{tenant}#IMPORTS#{user_id}"
+
+
+def import_upload_key(tenant: str, job_id: str) -> str:
+    """The S3 key a job's file is uploaded to (the bucket notifies the queue for uploads/)."""
+    return f"uploads/{tenant}/{job_id}"
+
+
+def import_result_key(tenant: str, job_id: str) -> str:
+    return f"results/{tenant}/{job_id}.xlsx"
+
+
 # Client listings by one filter each (GSI4-GSI11 on the client item; sort keys as GSI1's).
 FACET_INDEX = {"type": 4, "stage": 5, "status": 6, "kind": 7, "source": 8}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import get_settings
 from chalicelib.services.catalogs import CatalogService
@@ -42,6 +42,24 @@ def relations_service() -> RelationsService:
         DynamoRelationsRepository(),
         settings.default_timezone,
         default_language=settings.default_language,
+    )
+
+
+if TYPE_CHECKING:  # the import's code loads with its routes' first call only
+    from chalicelib.services.imports import ImportService
+
+
+@lru_cache(maxsize=1)
+def import_service() -> ImportService:
+    from chalicelib.adapters.imports_repo import DynamoImportRepository, S3ImportFiles
+    from chalicelib.adapters.tenants_repo import DynamoTenantRepository
+    from chalicelib.services.imports import ImportService
+
+    return ImportService(
+        DynamoImportRepository(),
+        S3ImportFiles(),
+        client_service(),
+        DynamoTenantRepository(),
     )
 
 
@@ -100,6 +118,7 @@ def reset() -> None:
     client_service.cache_clear()
     tenant_service.cache_clear()
     relations_service.cache_clear()
+    import_service.cache_clear()
     group_service.cache_clear()
     catalog_service.cache_clear()
     work_order_service.cache_clear()

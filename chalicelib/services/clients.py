@@ -36,8 +36,13 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.principal import Principal
 from chalicelib.domain.profile import ClientProfile, build_profile
-from chalicelib.domain.search import ClientQuery, Listing, Visibility, plan_search
-from chalicelib.domain.stats import ClientStats, counter_deltas, stats_from_counters
+from chalicelib.domain.search import ClientQuery, Listing, Visibility, plan_search, search_values
+from chalicelib.domain.stats import (
+    ClientStats,
+    CounterDeltas,
+    counter_deltas,
+    stats_from_counters,
+)
 from chalicelib.domain.tenants import TenantSettings
 from chalicelib.domain.timeline import TimelineEvent
 from chalicelib.services.ports import (
@@ -46,6 +51,8 @@ from chalicelib.services.ports import (
     GuardTakenError,
     IdempotencyKeyTakenError,
     IdempotencyRecord,
+    NewClient,
+    RowMark,
     StaleWriteError,
     WriteContext,
 )
@@ -91,6 +98,18 @@ def retry_on_race(attempt: Callable[[], T], what: str) -> T:
     raise StaleWriteError(f"too many concurrent {what}; try again")
 
 
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
+
+
+def _add_deltas(total: CounterDeltas, more: CounterDeltas) -> None:
+    for name, delta in more.tenant.items():
+        total.tenant[name] = total.tenant.get(name, 0) + delta
+    for slice_, deltas in more.slices.items():
+        into = total.slices.setdefault(slice_, {})
+        for name, delta in deltas.items():
+            into[name] = into.get(name, 0) + delta
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -120,6 +139,7 @@ class Change:
     if_match: int | None = None
     version: int | None = None
     derive: Callable[[Client], dict[str, Any]] | None = None
+    users: tuple[str, ...] = ()  # more users whose names the change may need
 
 
 class ClientService:
@@ -354,6 +374,7 @@ class ClientService:
 
     def _change(self, who: Principal, client_id: str, change: Change) -> Client:
         owner_ids = [change.fields["owner_id"]] if change.fields.get("owner_id") else []
+        owner_ids += list(change.users)
 
         # A race re-reads: with If-Match or a body version the check then answers 412 / 409;
         # without, the change is applied on top of the newer version.
@@ -417,6 +438,7 @@ class ClientService:
         diff: dict[str, Any],
         change: Change,
         context: WriteContext,
+        mark: RowMark | None = None,
     ) -> None:
         held, wanted = set(held_guards(current)), set(guards_of(after))
         new_values = wanted - set(guards_of(current))
@@ -432,6 +454,7 @@ class ClientService:
             add,
             drop,
             counter_deltas(current, after, context.settings.timezone),
+            mark,
         )
 
     def set_status(self, who: Principal, client_id: str, status: ClientStatus) -> Client:
@@ -490,3 +513,136 @@ class ClientService:
             self.repo.delete_client(who.tenant_id, client, held_guards(client), counters)
         except StaleWriteError as exc:
             raise VersionConflictError(None) from exc
+
+    # --- bulk import -----------------------------------------------------------------------
+
+    def check_create(self, who: Principal, data: ClientCreate) -> Client:
+        """What `create` would make of `data`, without writing (an import's dry run)."""
+        owner_id = data.owner_id or who.user_id
+        if owner_id != who.user_id and not who.sees_all_clients:
+            raise ForbiddenError("A sales user can only create clients they are responsible for.")
+        self._check_group(who, data.group_id)
+        context = self.repo.load_context(who.tenant_id, [owner_id])
+        return self._new_client(who, data, owner_id, context)
+
+    def create_many(self, who: Principal, items: list[tuple[ClientCreate, str]]) -> list[Client]:
+        """Create the first of `items` (each with its idempotency key) in ONE transaction,
+        numbered in order: as many as fit in it and can go in together. The clients created
+        (a prefix of `items`; empty when the first cannot go in with others — it is invalid
+        or not allowed, a value is taken, its key was used), so the caller creates that one
+        with `create` (which says exactly why it fails, or replays it) and goes on."""
+        owners = sorted({data.owner_id or who.user_id for data, _ in items})
+        if owners != [who.user_id] and not who.sees_all_clients:
+            return []
+
+        def attempt() -> list[Client]:
+            context = self.repo.load_context(who.tenant_id, owners)
+            new, counters = self._batch(who, items, context)
+            if len(new) < 2:
+                return []
+            try:
+                self.repo.create_clients(who.tenant_id, new, counters, context.client_seq)
+            except (GuardTakenError, IdempotencyKeyTakenError):
+                return []
+            return [entry.client for entry in new]
+
+        return retry_on_race(attempt, "creates")
+
+    def _batch(
+        self, who: Principal, items: list[tuple[ClientCreate, str]], context: WriteContext
+    ) -> tuple[list[NewClient], CounterDeltas]:
+        """The longest prefix of `items` that is valid and fits in one transaction."""
+        settings = context.settings
+        new: list[NewClient] = []
+        counters = CounterDeltas()
+        seen: set[Guard] = set()
+        size = 1  # the counters
+        for n, (data, key) in enumerate(items):
+            if data.group_id is not None:
+                break  # the group checks of `create`, one by one
+            numbered = WriteContext(settings, context.client_seq + n, context.users)
+            try:
+                client = self._new_client(who, data, data.owner_id or who.user_id, numbered)
+            except (InvalidInputError, ForbiddenError):
+                break
+            guards = [] if settings.allow_duplicates else guards_of(client)
+            deltas = counter_deltas(None, client, settings.timezone)
+            # client, summary, event, number guard, idempotency record, its guards and search
+            # entries; and each owner-and-group slice of statistics once
+            size += 5 + len(guards) + len(search_values(client))
+            slices = len(counters.slices.keys() | deltas.slices.keys())
+            if seen & set(guards) or size + slices > MAX_TRANSACTION_ITEMS:
+                break
+            seen.update(guards)
+            client = client.model_copy(update={"guarded": [g.field for g in guards]})
+            changes = field_changes({}, client.editable())
+            event = self._event(who, client, "created", changes, client.created_at)
+            _add_deltas(counters, deltas)
+            digest = hashlib.sha256(data.model_dump_json().encode()).hexdigest()
+            new.append(
+                NewClient(
+                    client, event, guards, IdempotencyRecord(who.user_id, key, digest, client.id)
+                )
+            )
+        return new, counters
+
+    def import_update(
+        self,
+        who: Principal,
+        client_id: str,
+        patch: ClientUpdate,
+        row: tuple[str, int] | None,
+    ) -> tuple[Client, dict[str, Any]]:
+        """Apply an import row's `patch`: the client after and `{field: {before, after}}`.
+
+        `row` is (job id, row number): the change then commits together with that row's mark
+        (RowMarkTakenError: the row was applied already). None previews without writing."""
+        change = Change(patch.changes(), "imported")
+
+        def attempt() -> tuple[Client, dict[str, Any]]:
+            current, context = self.repo.get_client_with_context(
+                who.tenant_id,
+                client_id,
+                [change.fields["owner_id"]] if "owner_id" in change.fields else [],
+            )
+            current = self._visible(who, current, client_id)
+            after = self._apply(who, current, change.fields, context)
+            diff = field_changes(current.editable(), after.editable())
+            if not diff or row is None:
+                return current, diff
+            mark = RowMark(row[0], row[1], diff, client_id)
+            try:
+                self._write_update(who, current, after, diff, change, context, mark)
+            except GuardTakenError as exc:
+                raise self._duplicate(who, exc.guards) from exc
+            return after.model_copy(update={"version": current.version + 1}), diff
+
+        return retry_on_race(attempt, "changes")
+
+    def restore(self, who: Principal, client_id: str, changes: dict[str, Any]) -> list[str]:
+        """Undo an import's change: each field still holding what the import wrote gets its
+        value from before back (fields changed since are left alone). The restored fields."""
+        restorable = {k: v for k, v in changes.items() if k != "phone_display"}
+
+        def derive(current: Client) -> dict[str, Any]:
+            now = current.editable()
+            fields: dict[str, Any] = {}
+            for name, change in restorable.items():
+                if now.get(name) == change.get("after"):
+                    fields[name] = change.get("before")
+            if "phone" in fields and fields["phone"] is not None:
+                display = changes.get("phone_display", {}).get("before")
+                fields["phone"] = display or fields["phone"]
+            return fields
+
+        restored: list[str] = []
+
+        def recording(current: Client) -> dict[str, Any]:
+            fields = derive(current)
+            restored[:] = sorted(fields)
+            return fields
+
+        owner = changes.get("owner_id", {}).get("before")
+        users = (owner,) if owner else ()
+        self._change(who, client_id, Change({}, "import_undone", derive=recording, users=users))
+        return restored

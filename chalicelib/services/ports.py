@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.activities import Activity, Note
 from chalicelib.domain.clients import Client
@@ -21,6 +21,9 @@ from chalicelib.domain.tasks import Task
 from chalicelib.domain.tenants import TenantSettings, User
 from chalicelib.domain.timeline import TimelineEvent
 from chalicelib.domain.work_orders import Recurrence, WorkOrder
+
+if TYPE_CHECKING:  # the import's models load with its code paths only
+    from chalicelib.domain.import_jobs import ImportJob, RowResult
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,16 @@ class ClientScope:
     language: str | None = None  # likewise
 
 
+@dataclass
+class NewClient:
+    """One client of a multi-client create: the client, its event, guards and idempotency."""
+
+    client: Client
+    event: TimelineEvent
+    guards: list[Guard]
+    idempotency: IdempotencyRecord
+
+
 class TagNameTakenError(Exception):
     """Another tag of the tenant has this name (case-insensitive)."""
 
@@ -76,6 +89,21 @@ class IdempotencyKeyTakenError(Exception):
 
 class StaleWriteError(Exception):
     """The version (or the client-number sequence) moved since it was read: read again."""
+
+
+@dataclass(frozen=True)
+class RowMark:
+    """An import row's record, written in the same transaction as the change it made, so a
+    re-run of the row finds it instead of changing the client again."""
+
+    job_id: str
+    row: int
+    changes: dict[str, Any]
+    client_id: str
+
+
+class RowMarkTakenError(Exception):
+    """This import row was applied already (its mark exists)."""
 
 
 class ClientRepository(Protocol):
@@ -97,6 +125,10 @@ class ClientRepository(Protocol):
         idempotency: IdempotencyRecord | None,
     ) -> None: ...
 
+    def create_clients(
+        self, tenant: str, new: list[NewClient], counters: CounterDeltas, seq_before: int
+    ) -> None: ...
+
     def update_client(
         self,
         tenant: str,
@@ -106,6 +138,7 @@ class ClientRepository(Protocol):
         add_guards: list[Guard],
         drop_guards: list[Guard],
         counters: CounterDeltas,
+        mark: RowMark | None = None,
     ) -> None: ...
 
     def delete_client(
@@ -248,6 +281,48 @@ class RelationsRepository(Protocol):
     def get_client_tags(self, tenant: str, client_id: str) -> list[Tag]: ...
 
     def people(self, tenant: str, user_ids: list[str]) -> tuple[dict[str, User], str | None]: ...
+
+
+class ImportRepository(Protocol):
+    def create_job(self, job: ImportJob) -> None: ...
+
+    def get_job(self, tenant: str, job_id: str) -> ImportJob | None: ...
+
+    def save_job(self, job: ImportJob, expected_chunks: int) -> None: ...
+
+    def save_chunk(
+        self, job: ImportJob, index: int, first_row: int, results: list[RowResult]
+    ) -> None: ...
+
+    def list_jobs(
+        self, tenant: str, user_id: str | None, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[ImportJob], dict[str, Any] | None]: ...
+
+    def chunks(
+        self, tenant: str, job_id: str, start: int = 0
+    ) -> Iterator[list[dict[str, Any]]]: ...
+
+    def marks(self, tenant: str, job_id: str, rows: list[int]) -> dict[int, RowMark]: ...
+
+    def created_rows(
+        self, tenant: str, user_id: str, keys_by_row: dict[int, str]
+    ) -> dict[int, str]: ...
+
+    def holders(self, tenant: str, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], str]: ...
+
+
+class ImportFiles(Protocol):
+    def upload_form(self, key: str, max_bytes: int) -> tuple[str, dict[str, str]]: ...
+
+    def head(self, key: str) -> tuple[int, str] | None: ...
+
+    def download(self, key: str, path: str, etag: str) -> None: ...
+
+    def upload_result(self, key: str, path: str) -> None: ...
+
+    def download_url(self, key: str) -> str: ...
+
+    def enqueue(self, message: dict[str, Any]) -> None: ...
 
 
 class WorkOrderRepository(Protocol):

@@ -151,6 +151,8 @@ class World:
             field_ = {"key": f"field_{key}", "label": "Extra", "type": "text"}
             ok(api.post("/settings/custom-fields", field_), 201)
             ids["field"] = f"field_{key}"
+        if only in (None, "import"):
+            ids["import_id"] = ok(api.post("/imports", {}), 201)["job"]["id"]
         return ids
 
 
@@ -315,6 +317,22 @@ TABLE: list[Route] = [
         per_tenant=False,
     ),
     Route("GET", "/me", only(ROLES)),
+    # imports: anyone may import (a sales user their own clients); the template's binary
+    # answer needs an Accept header this table does not send, so it is called with a bad
+    # `lang` (every role reaches the validation); undo is an admin's, on a finished job
+    Route("GET", "/imports/template", only(ROLES, 400), query="?lang=fr"),
+    Route("POST", "/imports", only(ROLES, 201), {}),
+    Route("GET", "/imports", only(ROLES)),
+    Route(
+        "GET",
+        "/imports/{import_id}",
+        lambda role, target: 200 if role != "sales" and target == "mine" else 404,
+    ),
+    Route(
+        "POST",
+        "/imports/{import_id}/undo",
+        lambda role, target: 403 if role != "admin" else (409 if target == "mine" else 404),
+    ),
     Route("PATCH", "/me", only(ROLES), {"language": "en"}),
 ]
 

@@ -302,6 +302,7 @@ class FakeClientRepository:
         add_guards: list[Guard],
         drop_guards: list[Guard],
         counters: CounterDeltas,
+        mark: Any = None,
     ) -> None:
         self._enter("update_client")
         data = self._data[tenant]
