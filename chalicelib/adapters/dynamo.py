@@ -234,6 +234,25 @@ class HealthItem(Item, discriminator="health"):
     pass
 
 
+class ExportJobItem(Item, discriminator="export"):
+    """An export job, and the audit record of who exported what (see services/exports.py)."""
+
+    job_id = UnicodeAttribute()
+    export_entity = UnicodeAttribute()
+    format = UnicodeAttribute()
+    filters = UnicodeAttribute(default="{}")  # JSON, as validated
+    state = UnicodeAttribute()
+    rows = NumberAttribute(null=True)
+    created_at = UnicodeAttribute()
+    finished_at = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute()
+    created_by_name = UnicodeAttribute(null=True)
+    role = UnicodeAttribute()
+    groups = ListAttribute[str](null=True)
+    error = UnicodeAttribute(null=True)
+    file_name = UnicodeAttribute(null=True)
+
+
 _MODELS: tuple[type[Item], ...] = (
     Item,
     ClientItem,
@@ -250,6 +269,7 @@ _MODELS: tuple[type[Item], ...] = (
     TaskItem,
     TagItem,
     ClientTagItem,
+    ExportJobItem,
 )
 _bound: dict[str, str] = {}
 

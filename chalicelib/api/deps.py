@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from chalicelib.config import get_settings
 from chalicelib.services.clients import ClientService
+from chalicelib.services.exports import ExportService
 from chalicelib.services.relations import RelationsService
 from chalicelib.services.tenants import TenantService
 
@@ -40,3 +41,22 @@ def reset() -> None:
     client_service.cache_clear()
     tenant_service.cache_clear()
     relations_service.cache_clear()
+    export_service.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def export_service() -> ExportService:
+    from chalicelib.adapters.export_files import S3ExportFiles
+    from chalicelib.adapters.exports_repo import DynamoExportRepository
+    from chalicelib.adapters.tenants_repo import DynamoTenantRepository
+
+    settings = get_settings()
+    files = S3ExportFiles(
+        settings.export_bucket, settings.export_queue_url, EXPORT_QUEUE, settings.aws_region
+    )
+    return ExportService(
+        DynamoExportRepository(), files, DynamoTenantRepository(), client_service()
+    )
+
+
+EXPORT_QUEUE = "crm-exports"

@@ -1,0 +1,378 @@
+"""Exports through the HTTP API: the workbook read back (types, frozen header, autofilter,
+language, tags and custom columns), CSV injection in xlsx and csv, who sees which rows, the
+queued path through the export worker, the presigned URL, bad input and other tenants."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+from zoneinfo import ZoneInfo
+
+import boto3
+import pytest
+
+from chalicelib.api import deps
+from chalicelib.config import get_settings
+from tests.functional.conftest import new_client
+from tests.functional.relations_helpers import add_activity, add_tag, add_task, ok
+from tests.helpers import Api
+
+MADRID = ZoneInfo("Europe/Madrid")
+DANGEROUS = ["=1+2", "+34 evil", "-2+3", "@SUM(A1)", "\tTAB", "\rCR", "\nLF"]
+
+
+def export(api: Api, entity: str, fmt: str = "xlsx", **filters: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"entity": entity, "format": fmt}
+    if filters:
+        body["filters"] = filters
+    return dict(ok(api.post("/exports", body), 201))
+
+
+def s3_object(url: str) -> bytes:
+    """The object a presigned URL names (virtual-host style: <bucket>.s3...amazonaws.com)."""
+    parsed = urlparse(url)
+    bucket = parsed.netloc.split(".s3")[0]
+    assert bucket == get_settings().export_bucket
+    key = unquote(parsed.path.lstrip("/"))
+    body: bytes = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    return body
+
+
+def workbook(job: dict[str, Any]) -> Any:
+    from openpyxl import load_workbook
+
+    return load_workbook(io.BytesIO(s3_object(job["download_url"])))
+
+
+def csv_rows(job: dict[str, Any]) -> list[list[str]]:
+    raw = s3_object(job["download_url"])
+    assert raw.startswith(b"\xef\xbb\xbf")  # a BOM: Excel reads UTF-8
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+
+
+def sheet_rows(job: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return list(workbook(job).active.iter_rows(values_only=True))
+
+
+def by_header(rows: list[Any], header: str) -> list[Any]:
+    col = list(rows[0]).index(header)
+    return [r[col] for r in rows[1:]]
+
+
+# --- the workbook ----------------------------------------------------------------------------
+
+
+def test_a_clients_workbook_is_typed_frozen_filtered_and_in_the_tenants_language(team):
+    admin = team["u-admin"]
+    vip = add_tag(admin, "VIP")
+    add_tag(admin, "Newsletter")
+    ana = new_client(
+        admin,
+        name="Ana García",
+        email="ana@example.com",
+        stars=2,
+        custom={"budget": 1500.5, "school": "Norte", "paid": True},
+        owner_id="u-luis",
+    )
+    new_client(admin, name="Bruno Díaz", custom={"school": "Sur"})
+    ok(admin.put(f"/clients/{ana['id']}/tags", {"tag_ids": [vip["id"]]}))
+
+    job = export(admin, "clients")
+    assert job["state"] == "done" and job["rows"] == 2
+    assert job["entity"] == "clients" and job["format"] == "xlsx"
+    assert job["created_by"] == "u-admin"
+    today = datetime.now(MADRID).date()
+    assert job["file_name"] == f"clientes-{today.isoformat()}.xlsx"
+
+    book = workbook(job)
+    ws = book.active
+    assert ws.title == "Clientes"
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref is not None and ws.auto_filter.ref.startswith("A1:")
+    rows = list(ws.iter_rows(values_only=True))
+    headers = list(rows[0])
+    assert headers[:3] == ["Número", "Nombre", "Razón social"]
+    assert {"Etiquetas", "Alta", "budget", "school", "paid"} <= set(headers)
+    assert headers[-3:] == ["budget", "paid", "school"]  # custom fields, each a column
+    ana_row = next(r for r in rows[1:] if r[1] == "Ana García")
+    cell = dict(zip(headers, ana_row, strict=True))
+    assert cell["Número"] == ana["number"] and isinstance(cell["Número"], int)
+    assert cell["Estrellas"] == 2
+    assert cell["budget"] == 1500.5 and cell["paid"] is True and cell["school"] == "Norte"
+    assert cell["Etiquetas"] == "VIP"
+    assert cell["Tipo"] == "lead" and cell["Estado"] == "activo"
+    assert cell["Responsable"] == "Luis Pérez"
+    assert isinstance(cell["Alta"], datetime)  # a real date, in the tenant's wall clock
+    madrid = datetime.fromisoformat(ana["created_at"]).astimezone(MADRID)
+    assert cell["Alta"] == madrid.replace(tzinfo=None, microsecond=0)
+    widths = {ws.column_dimensions[c].width for c in ("A", "B", "D")}
+    assert all(w and w >= 8 for w in widths)
+
+
+def test_headers_follow_the_organisations_language(team):
+    admin = team["u-admin"]
+    ok(admin.patch("/settings", {"language": "en"}))
+    new_client(admin, name="Ana")
+    job = export(admin, "clients")
+    assert job["file_name"].startswith("clients-") and job["file_name"].endswith(".xlsx")
+    rows = sheet_rows(job)
+    assert list(rows[0][:2]) == ["Number", "Name"]
+    assert workbook(job).active.title == "Clients"
+    assert by_header(rows, "Status") == ["active"]
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_xlsx_and_csv(team):
+    admin = team["u-admin"]
+    for i, text in enumerate(DANGEROUS):
+        new_client(admin, name=f"Client {i}", notes=text, custom={"note": text})
+
+    rows = sheet_rows(export(admin, "clients"))
+    book = workbook(export(admin, "clients"))
+    for row in book.active.iter_rows(min_row=2):
+        for cell in row:
+            assert cell.data_type != "f", cell.value  # never a formula
+    # As typed, and always a text cell. A CR is stored as Excel's escape _x000D_ (XML would
+    # turn a bare CR into LF); Excel decodes it, openpyxl leaves it as it is.
+    as_read = sorted(t.replace("\r", "_x000D_") for t in DANGEROUS)
+    assert sorted(by_header(rows, "Notas")) == as_read
+    assert sorted(by_header(rows, "note")) == as_read
+    for row in book.active.iter_rows(min_row=2):
+        assert all(c.data_type == "s" for c in row if isinstance(c.value, str))
+
+    table = csv_rows(export(admin, "clients", "csv"))
+    legal = by_header(table, "Notas")
+    assert sorted(legal) == sorted("'" + t for t in DANGEROUS)
+    assert sorted(by_header(table, "note")) == sorted("'" + t for t in DANGEROUS)
+    assert all(not v.startswith(("=", "+", "-", "@", "\t", "\r", "\n")) for v in legal)
+    assert by_header(table, "Número") == [str(n) for n in range(len(DANGEROUS), 0, -1)]
+
+
+def test_client_filters_narrow_the_export(team):
+    admin = team["u-admin"]
+    new_client(admin, name="Lead One")
+    new_client(admin, name="Vip One", type="vip")
+    new_client(admin, name="Vip Two", type="vip", status="inactive")
+    job = export(admin, "clients", type="vip", status="active")
+    assert job["rows"] == 1 and job["filters"] == {
+        "type": "vip",
+        "status": "active",
+        "sort": "-created_at",
+    }
+    assert by_header(sheet_rows(job), "Nombre") == ["Vip One"]
+
+
+# --- who sees what ---------------------------------------------------------------------------
+
+
+def test_a_sales_user_exports_only_the_clients_they_can_see(team):
+    admin, luis = team["u-admin"], team["u-luis"]
+    new_client(luis, name="Luis's client")
+    new_client(admin, name="Sara's client", owner_id="u-sara")
+    assert by_header(sheet_rows(export(luis, "clients")), "Nombre") == ["Luis's client"]
+    names = by_header(sheet_rows(export(admin, "clients")), "Nombre")
+    assert sorted(names) == ["Luis's client", "Sara's client"]
+    assert by_header(sheet_rows(export(team["u-manager"], "clients")), "Nombre") == names
+
+
+def test_activities_export_hides_private_ones_and_unseen_clients_from_sales(team):
+    admin, luis = team["u-admin"], team["u-luis"]
+    mine = new_client(luis, name="Mine")
+    theirs = new_client(admin, name="Theirs", owner_id="u-sara")
+    add_activity(luis, mine["id"], notes="public of luis", at="2026-03-10T10:00:00Z")
+    add_activity(
+        admin,
+        mine["id"],
+        notes="private of the manager",
+        private=True,
+        responsible_id="u-manager",
+        at="2026-03-11T10:00:00Z",
+    )
+    add_activity(luis, mine["id"], notes="private of luis", private=True, at="2026-03-12T10:00:00Z")
+    add_activity(admin, theirs["id"], notes="on sara's client", at="2026-03-13T10:00:00Z")
+
+    rows = sheet_rows(export(luis, "activities"))
+    assert sorted(by_header(rows, "Notas")) == ["private of luis", "public of luis"]
+    assert set(by_header(rows, "Cliente")) == {"Mine"}
+
+    everything = sheet_rows(export(admin, "activities"))
+    assert by_header(everything, "Notas") == [
+        "public of luis",
+        "private of the manager",
+        "private of luis",
+        "on sara's client",
+    ]
+    assert by_header(everything, "Cliente") == ["Mine", "Mine", "Mine", "Theirs"]
+    assert by_header(everything, "Privada") == [False, True, True, False]
+    assert by_header(everything, "Tipo") == ["llamada"] * 4
+    when = by_header(everything, "Fecha")[0]
+    assert when == datetime(2026, 3, 10, 11, 0)  # 10:00 UTC in Madrid, naive for Excel
+
+
+def test_activities_and_tasks_take_a_period(team):
+    admin = team["u-admin"]
+    c = new_client(admin, name="Ana")
+    for day in (9, 10, 11, 12):
+        add_activity(admin, c["id"], notes=f"day {day}", at=f"2026-03-{day:02d}T12:00:00Z")
+        add_task(admin, c["id"], description=f"due {day}", due_date=f"2026-03-{day:02d}")
+    add_task(admin, c["id"], description="timed", due_at="2026-03-10T23:30:00Z")
+
+    acts = sheet_rows(export(admin, "activities", **{"from": "2026-03-10", "to": "2026-03-11"}))
+    assert by_header(acts, "Notas") == ["day 10", "day 11"]
+
+    job = export(admin, "tasks", "xlsx", **{"from": "2026-03-10", "to": "2026-03-10"})
+    tasks = sheet_rows(job)
+    assert by_header(tasks, "Descripción") == ["due 10"]  # 23:30 UTC is the 11th in Madrid
+    assert by_header(tasks, "Vence") == [datetime(2026, 3, 10)]
+    assert by_header(tasks, "Estado") == ["pendiente"]
+
+    later = sheet_rows(export(admin, "tasks", **{"from": "2026-03-11"}))
+    assert by_header(later, "Descripción") == ["timed", "due 11", "due 12"]
+    assert by_header(later, "Vence")[0] == datetime(2026, 3, 11, 0, 30)
+
+
+def test_sales_tasks_export_covers_their_clients_only(team):
+    admin, luis = team["u-admin"], team["u-luis"]
+    mine = new_client(luis, name="Mine")
+    theirs = new_client(admin, name="Theirs", owner_id="u-sara")
+    add_task(luis, mine["id"], description="mine")
+    add_task(admin, theirs["id"], description="not mine")
+    table = csv_rows(export(luis, "tasks", "csv"))
+    assert table[0][:2] == ["Vence", "Descripción"]
+    assert by_header(table, "Descripción") == ["mine"]
+    assert by_header(table, "Vence") == ["2026-03-10"]
+
+
+# --- jobs, URLs, the queue ---------------------------------------------------------------------
+
+
+def test_the_download_url_lasts_15_minutes_and_names_the_file(team):
+    admin = team["u-admin"]
+    new_client(admin)
+    job = export(admin, "clients", "csv")
+    again = ok(admin.get(f"/exports/{job['id']}"))
+    assert again["state"] == "done" and again["rows"] == 1
+    query = parse_qs(urlparse(again["download_url"]).query)
+    assert query["X-Amz-Expires"] == ["900"]
+    disposition = query["response-content-disposition"][0]
+    assert disposition == f'attachment; filename="{again["file_name"]}"'
+    assert again["file_name"].endswith(".csv")
+    expires = datetime.fromisoformat(again["download_expires_at"])
+    made = datetime.fromisoformat(again["finished_at"])
+    assert 890 <= (expires - made).total_seconds() <= 3600
+    assert s3_object(again["download_url"]).startswith(b"\xef\xbb\xbf")
+
+
+def test_exports_are_listed_newest_first_own_ones_for_non_admins(team):
+    admin, luis = team["u-admin"], team["u-luis"]
+    new_client(luis)
+    first = export(luis, "clients")
+    second = export(admin, "clients", "csv")
+    mine = ok(luis.get("/exports"))["items"]
+    assert [j["id"] for j in mine] == [first["id"]]
+    assert "download_url" in mine[0] and mine[0]["rows"] == 1
+    everyone = ok(admin.get("/exports"))["items"]
+    assert [j["id"] for j in everyone] == [second["id"], first["id"]]
+    assert everyone[1]["created_by"] == "u-luis" and everyone[1]["created_by_name"] == "Luis Pérez"
+    assert luis.get(f"/exports/{second['id']}").status == 404  # someone else's
+    assert ok(admin.get(f"/exports/{first['id']}"))["download_url"]
+    page = ok(admin.get("/exports?limit=1"))
+    assert len(page["items"]) == 1 and page["next_cursor"]
+    rest = ok(admin.get(f"/exports?limit=1&cursor={page['next_cursor']}"))
+    assert [j["id"] for j in rest["items"]] == [first["id"]]
+
+
+def queued_message(chalice_client: Any) -> dict[str, Any]:
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName="crm-exports")["QueueUrl"]
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert len(got) == 1
+    return dict(json.loads(got[0]["Body"]))
+
+
+def test_a_large_export_is_queued_and_written_by_the_worker(team, chalice_client):
+    admin = team["u-admin"]
+    for i in range(3):
+        new_client(admin, name=f"Client {i}")
+    deps.export_service().inline_max_rows = 2  # three clients count as large
+    r = admin.post("/exports", {"entity": "clients", "format": "xlsx"})
+    assert r.status == 202, r
+    job = r.body
+    assert job["state"] == "queued" and job["download_url"] is None
+    assert r.headers["Location"] == f"/exports/{job['id']}"
+    assert ok(admin.get(f"/exports/{job['id']}"))["state"] == "queued"
+
+    message = queued_message(chalice_client)
+    assert message == {"tenant": "acme", "job": job["id"]}
+    event = chalice_client.events.generate_sqs_event(
+        message_bodies=[json.dumps(message)], queue_name="crm-exports"
+    )
+    chalice_client.lambda_.invoke("export_worker", event)
+    done = ok(admin.get(f"/exports/{job['id']}"))
+    assert done["state"] == "done" and done["rows"] == 3
+    assert len(sheet_rows(done)) == 4
+    chalice_client.lambda_.invoke("export_worker", event)  # redelivered: nothing changes
+    assert ok(admin.get(f"/exports/{job['id']}"))["finished_at"] == done["finished_at"]
+
+
+def test_a_worker_failure_is_retried_then_recorded(team, chalice_client):
+    admin = team["u-admin"]
+    new_client(admin)
+    service = deps.export_service()
+    service.inline_max_rows = 0
+    job = ok(admin.post("/exports", {"entity": "clients"}), 202)
+    message = queued_message(chalice_client)
+
+    boto3.client("s3").delete_bucket(Bucket=get_settings().export_bucket)  # uploads now fail
+    event = chalice_client.events.generate_sqs_event(
+        message_bodies=[json.dumps(message)], queue_name="crm-exports"
+    )
+    with pytest.raises(Exception, match="NoSuchBucket"):
+        chalice_client.lambda_.invoke("export_worker", event)
+    retry = ok(admin.get(f"/exports/{job['id']}"))
+    assert retry["state"] == "queued" and "NoSuchBucket" in retry["error"]  # to be retried
+
+    event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "3"
+    chalice_client.lambda_.invoke("export_worker", event)
+    failed = ok(admin.get(f"/exports/{job['id']}"))
+    assert failed["state"] == "failed" and failed["download_url"] is None
+    assert failed["finished_at"]
+
+
+# --- refusals ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"entity": "deals"}, "entity"),
+        ({"format": "xlsx"}, "entity"),
+        ({"entity": "clients", "format": "pdf"}, "format"),
+        ({"entity": "clients", "filters": {"type": "emperor"}}, "filters.type"),
+        ({"entity": "clients", "filters": {"colour": "red"}}, "filters.colour"),
+        ({"entity": "clients", "filters": {"created_from": "yesterday"}}, "filters.created_from"),
+        ({"entity": "activities", "filters": {"from": "2026-13-01"}}, "filters.from"),
+        ({"entity": "tasks", "filters": {"type": "vip"}}, "filters.type"),
+        ({"entity": "tasks", "filters": {"from": "2026-03-02", "to": "2026-03-01"}}, "filters"),
+        ({"entity": "clients", "extra": 1}, "extra"),
+        ({"entity": "clients", "filters": "type=vip"}, "filters"),
+    ],
+)
+def test_bad_requests_are_400_naming_the_field(api, body, field):
+    r = api.post("/exports", body)
+    assert r.status == 400, r
+    assert field in [e["field"] for e in r.body["errors"]], r
+    assert ok(api.get("/exports"))["items"] == []
+
+
+def test_another_tenants_export_is_404(team, api):
+    admin = team["u-admin"]
+    new_client(admin)
+    job = export(admin, "clients")
+    stranger = api.as_("u-admin", "admin", tenant="globex")
+    assert stranger.get(f"/exports/{job['id']}").status == 404
+    assert ok(stranger.get("/exports"))["items"] == []
+    assert stranger.get("/exports/no#such").status == 404
