@@ -218,7 +218,7 @@ class S3ExportFiles:
         import boto3
         from botocore.config import Config
 
-        config = Config(signature_version="s3v4", s3={"addressing_style": "virtual"})
+        config = Config(signature_version="s3v4")  # the local stack's endpoint: path style
         return boto3.session.Session().client("s3", region_name=self.region, config=config)
 
     @cached_property

@@ -33,11 +33,15 @@ def export(api: Api, entity: str, fmt: str = "xlsx", **filters: Any) -> dict[str
 
 
 def s3_object(url: str) -> bytes:
-    """The object a presigned URL names (virtual-host style: <bucket>.s3...amazonaws.com)."""
+    """The object a presigned URL names (virtual-host or path style)."""
     parsed = urlparse(url)
-    bucket = parsed.netloc.split(".s3")[0]
-    assert bucket == get_settings().export_bucket
-    key = unquote(parsed.path.lstrip("/"))
+    bucket, path = get_settings().export_bucket, unquote(parsed.path.lstrip("/"))
+    if parsed.netloc.startswith(f"{bucket}."):
+        key = path
+    else:
+        assert path.startswith(f"{bucket}/"), url
+        key = path.removeprefix(f"{bucket}/")
+    assert key.startswith("exports/acme/")
     body: bytes = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     return body
 
