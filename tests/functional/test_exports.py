@@ -380,3 +380,52 @@ def test_another_tenants_export_is_404(team, api):
     assert stranger.get(f"/exports/{job['id']}").status == 404
     assert ok(stranger.get("/exports"))["items"] == []
     assert stranger.get("/exports/no#such").status == 404
+
+
+def run_worker(chalice_client: Any) -> None:
+    event = chalice_client.events.generate_sqs_event(
+        message_bodies=[json.dumps(queued_message(chalice_client))], queue_name="crm-exports"
+    )
+    chalice_client.lambda_.invoke("export_worker", event)
+
+
+def test_the_worker_keeps_the_askers_visibility(team, chalice_client):
+    admin, luis = team["u-admin"], team["u-luis"]
+    mine = new_client(luis, name="Mine")
+    theirs = new_client(admin, name="Theirs", owner_id="u-sara")
+    add_activity(luis, mine["id"], notes="seen", at="2026-03-10T10:00:00Z")
+    add_activity(admin, mine["id"], notes="private", private=True, responsible_id="u-manager")
+    add_activity(admin, theirs["id"], notes="unseen", at="2026-03-10T11:00:00Z")
+    deps.export_service().inline_max_rows = 2  # three activities in the tenant: queued
+    job = ok(luis.post("/exports", {"entity": "activities", "format": "csv"}), 202)
+    run_worker(chalice_client)
+    done = ok(luis.get(f"/exports/{job['id']}"))
+    assert done["state"] == "done" and done["rows"] == 1
+    assert by_header(csv_rows(done), "Notas") == ["seen"]
+
+
+def test_a_period_counts_for_the_estimate(team, chalice_client):
+    admin = team["u-admin"]
+    c = new_client(admin)
+    for day in (1, 2, 3):
+        add_task(admin, c["id"], description=f"due {day}", due_date=f"2026-04-0{day}")
+    deps.export_service().inline_max_rows = 2
+    narrow = {"entity": "tasks", "filters": {"from": "2026-04-02"}}
+    assert ok(admin.post("/exports", narrow), 201)["rows"] == 2  # two in the period: at once
+    wide = ok(admin.post("/exports", {"entity": "tasks"}), 202)
+    run_worker(chalice_client)
+    assert ok(admin.get(f"/exports/{wide['id']}"))["rows"] == 3
+
+
+def test_an_export_reads_by_key_never_scans(team, dynamo_calls):
+    admin = team["u-admin"]
+    tag = add_tag(admin, "VIP")
+    for i in range(3):
+        c = new_client(admin, name=f"C{i}")
+        add_activity(admin, c["id"])
+        ok(admin.put(f"/clients/{c['id']}/tags", {"tag_ids": [tag["id"]]}))
+    dynamo_calls.clear()
+    for entity in ("clients", "activities", "tasks"):
+        export(admin, entity)
+    assert "Scan" not in dynamo_calls
+    assert set(dynamo_calls) <= {"GetItem", "Query", "BatchGetItem", "PutItem"}
