@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import GlobalSecondaryIndex
 
 from chalicelib.adapters import keys
@@ -259,3 +260,48 @@ def _pages(
         start = found.last_evaluated_key
         if not start:
             return
+
+
+def backfill_export_keys() -> int:
+    """Give activities and tasks written before exports their tenant-wide keys (GSI1
+    `T#<t>#ACTS`, GSI3 `T#<t>#TASKS`); returns how many items it changed.
+
+    A one-off deployment step, never a request path: it scans the table for the items that
+    lack them, then sets only those two attributes, conditional on the time they derive
+    from being unchanged (a concurrent edit writes the keys itself). Run it again at will.
+    """
+    bind()
+    lacking = (Item.entity.is_in(ActivityItem) & Item.gsi1pk.does_not_exist()) | (
+        Item.entity.is_in(TaskItem) & Item.gsi3pk.does_not_exist()
+    )
+    changed = 0
+    for item in Item.scan(lacking):
+        tenant = item.pk.split("#")[1]
+        actions: list[Action]
+        if isinstance(item, ActivityItem):
+            at = sort_ts(datetime.fromisoformat(item.at))
+            actions = [
+                Item.gsi1pk.set(keys.activities_of_tenant(tenant)),
+                Item.gsi1sk.set(keys.time_sort(at, item.activity_id)),
+            ]
+            unchanged = ActivityItem.at == item.at
+        elif isinstance(item, TaskItem):
+            actions = [
+                Item.gsi3pk.set(keys.tasks_of_tenant(tenant)),
+                Item.gsi3sk.set(keys.time_sort(item.due_sort, item.task_id)),
+            ]
+            unchanged = TaskItem.due_sort == item.due_sort
+        else:
+            continue
+        try:
+            item.update(actions=actions, condition=unchanged)
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            continue
+        changed += 1
+    return changed
+
+
+if __name__ == "__main__":  # python -m chalicelib.adapters.exports_repo (TABLE_NAME set)
+    print(f"{backfill_export_keys()} activities and tasks given their export keys")

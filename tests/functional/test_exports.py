@@ -429,3 +429,27 @@ def test_an_export_reads_by_key_never_scans(team, dynamo_calls):
         export(admin, entity)
     assert "Scan" not in dynamo_calls
     assert set(dynamo_calls) <= {"GetItem", "Query", "BatchGetItem", "PutItem"}
+
+
+def test_the_backfill_gives_older_records_their_export_keys(team):
+    from chalicelib.adapters.exports_repo import backfill_export_keys
+
+    admin = team["u-admin"]
+    c = new_client(admin, name="Old")
+    add_activity(admin, c["id"], notes="old call")
+    add_task(admin, c["id"], description="old task")
+    table = boto3.client("dynamodb")
+    name = get_settings().table_name
+    for item in table.scan(TableName=name)["Items"]:  # as written before exports existed
+        kind = item["entity"]["S"]
+        if kind in ("activity", "task"):
+            gone = "GSI1PK, GSI1SK" if kind == "activity" else "GSI3PK, GSI3SK"
+            key = {"PK": item["PK"], "SK": item["SK"]}
+            table.update_item(TableName=name, Key=key, UpdateExpression=f"REMOVE {gone}")
+    assert export(admin, "activities")["rows"] == 0
+    assert export(admin, "tasks")["rows"] == 0
+
+    assert backfill_export_keys() == 2
+    assert backfill_export_keys() == 0  # again: nothing left to do
+    assert by_header(sheet_rows(export(admin, "activities")), "Notas") == ["old call"]
+    assert by_header(sheet_rows(export(admin, "tasks")), "Descripción") == ["old task"]
