@@ -53,6 +53,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _reason(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
 def object_key(tenant: str, job: ExportJob) -> str:
     return f"exports/{tenant}/{job.id}.{job.format.value}"
 
@@ -95,7 +99,12 @@ class ExportService:
             self.files.enqueue({"tenant": who.tenant_id, "job": job.id})
             self._audit(who.tenant_id, job, "queued")
             return job
-        return self._with_url(who.tenant_id, self._run(who.tenant_id, job))
+        try:
+            done = self._run(who.tenant_id, job)
+        except Exception as exc:
+            self._fail(who.tenant_id, job, exc)  # recorded, then a 500: a bug or an outage
+            raise
+        return self._with_url(who.tenant_id, done)
 
     def _estimate(self, who: Principal, entity: ExportEntity, filters: Any) -> int:
         """An upper bound of the rows: the tenant's client counter, or a count of the
@@ -141,17 +150,19 @@ class ExportService:
         try:
             self._run(tenant, job)
         except Exception as exc:
-            failed = job.model_copy(update={"error": f"{type(exc).__name__}: {exc}"[:500]})
             if last_attempt:
-                failed = failed.model_copy(
-                    update={"state": ExportState.FAILED, "finished_at": self.clock()}
-                )
-                self.repo.put_job(tenant, failed)
-                self._audit(tenant, failed, "failed")
-                log.exception("export %s failed", job_id)
+                self._fail(tenant, job, exc)
                 return
-            self.repo.put_job(tenant, failed)
+            self.repo.put_job(tenant, job.model_copy(update={"error": _reason(exc)}))
             raise
+
+    def _fail(self, tenant: str, job: ExportJob, exc: Exception) -> None:
+        failed = job.model_copy(
+            update={"state": ExportState.FAILED, "finished_at": self.clock(), "error": _reason(exc)}
+        )
+        self.repo.put_job(tenant, failed)
+        self._audit(tenant, failed, "failed")
+        log.error("export %s failed", job.id, exc_info=exc)
 
     def _run(self, tenant: str, job: ExportJob) -> ExportJob:
         who = Principal(

@@ -453,3 +453,13 @@ def test_the_backfill_gives_older_records_their_export_keys(team):
     assert backfill_export_keys() == 0  # again: nothing left to do
     assert by_header(sheet_rows(export(admin, "activities")), "Notas") == ["old call"]
     assert by_header(sheet_rows(export(admin, "tasks")), "Descripción") == ["old task"]
+
+
+def test_an_inline_export_that_cannot_be_stored_is_recorded_failed(team):
+    admin = team["u-admin"]
+    new_client(admin)
+    boto3.client("s3").delete_bucket(Bucket=get_settings().export_bucket)
+    r = admin.post("/exports", {"entity": "clients"})
+    assert r.status == 500, r
+    [job] = ok(admin.get("/exports"))["items"]
+    assert job["state"] == "failed" and "NoSuchBucket" in job["error"]
