@@ -167,6 +167,9 @@ def test_client_filters_narrow_the_export(team):
         "sort": "-created_at",
     }
     assert by_header(sheet_rows(job), "Nombre") == ["Vip One"]
+    nothing = export(admin, "clients", q="nobody")
+    assert nothing["rows"] == 0 and sheet_rows(nothing)[0][:2] == ("Número", "Nombre")
+    assert len(sheet_rows(nothing)) == 1
 
 
 # --- who sees what ---------------------------------------------------------------------------
