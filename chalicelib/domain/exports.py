@@ -47,7 +47,7 @@ class ExportState(StrEnum):
 class ExportCreate(BaseModel):
     """Body of `POST /exports`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     entity: ExportEntity
     format: ExportFormat = ExportFormat.XLSX
@@ -62,7 +62,7 @@ class ExportCreate(BaseModel):
 class PeriodFilters(BaseModel):
     """Filters of an activities or tasks export: a range of days, both ends included."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
@@ -106,6 +106,8 @@ class ExportJob(BaseModel):
 
     The job is also the export's audit record: it stays after its file expires."""
 
+    model_config = ConfigDict(defer_build=True)  # built on first use, not at cold start
+
     id: str
     entity: ExportEntity
     format: ExportFormat
@@ -125,6 +127,8 @@ class ExportJob(BaseModel):
 
 
 class ExportPage(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     items: list[ExportJob]
     next_cursor: str | None = None
 
