@@ -8,6 +8,7 @@ import csv
 import io
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ import pytest
 
 from chalicelib.api import deps
 from chalicelib.config import get_settings
+from chalicelib.services.exports import MAX_RECEIVES
 from tests.functional.conftest import new_client
 from tests.functional.relations_helpers import add_activity, add_tag, add_task, ok
 from tests.helpers import Api
@@ -466,3 +468,20 @@ def test_an_inline_export_that_cannot_be_stored_is_recorded_failed(team):
     assert r.status == 500, r
     [job] = ok(admin.get("/exports"))["items"]
     assert job["state"] == "failed" and "NoSuchBucket" in job["error"]
+
+
+def test_the_export_queue_outlasts_its_worker():
+    from local.infra import resources, template
+
+    root = Path(__file__).resolve().parents[2]
+    config = json.loads((root / ".chalice" / "config.json").read_text())
+    worker = config["lambda_functions"]["export_worker"]
+    queue = resources("AWS::SQS::Queue")["ExportQueue"]
+    assert queue["QueueName"] == "crm-exports"
+    assert queue["VisibilityTimeout"] >= worker["lambda_timeout"]  # no second worker meanwhile
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == MAX_RECEIVES
+    access = template()["Resources"]["CrmExportAccess"]["Properties"]
+    assert {"Ref": "ExportWorkerRole"} in access["Roles"]
+    assert template()["Globals"]["Function"]["Environment"]["Variables"]["EXPORT_QUEUE_URL"] == {
+        "Ref": "ExportQueue"
+    }
