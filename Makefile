@@ -49,6 +49,7 @@ package: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/coldstart.py
 	$(BIN)/python bench/dynamo_requests.py
+	$(BIN)/python bench/settings_requests.py
 
 clean:
 	rm -rf $(VENV) out .local .pytest_cache .mypy_cache .ruff_cache

@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 
 from chalicelib.domain.activities import ActivityCreate, ActivityStatus, ActivityType, NoteCreate
+from chalicelib.domain.catalogs import CustomFieldCreate, FieldType, SourceCreate
 from chalicelib.domain.clients import (
     Address,
     ClientCreate,
@@ -141,6 +142,8 @@ class DemoTenant:
     story: Story
     tag_hints: Callable[[ClientCreate], list[str]]  # the tags a client obviously deserves
     students: bool = False  # clients are linked to the academic module's records
+    custom_fields: tuple[CustomFieldCreate, ...] = ()  # the definitions of `locale.custom`
+    source: SourceCreate | None = None  # a custom source; it stands in for "other"
 
     @property
     def zone(self) -> ZoneInfo:
@@ -280,6 +283,24 @@ SCHOOL = DemoTenant(
     story=d.SCHOOL_STORY,
     tag_hints=_school_tags,
     students=True,
+    custom_fields=(
+        CustomFieldCreate(
+            key="language", label="Idioma", type=FieldType.SELECT, options=list(d.ES_LANGUAGES)
+        ),
+        CustomFieldCreate(
+            key="level", label="Nivel", type=FieldType.SELECT, options=list(d.ES_LEVELS)
+        ),
+        CustomFieldCreate(
+            key="schedule", label="Horario", type=FieldType.SELECT, options=list(d.ES_SCHEDULES)
+        ),
+        CustomFieldCreate(key="employees", label="Empleados", type=FieldType.NUMBER),
+    ),
+    source=SourceCreate(
+        key="feria",
+        name_es="Feria de idiomas",
+        name_en="Language fair",
+        icon_url="https://academialumen.es/iconos/feria.svg",
+    ),
 )
 
 FIELDSVC = DemoTenant(
@@ -315,6 +336,19 @@ FIELDSVC = DemoTenant(
     ),
     story=d.FIELDSVC_STORY,
     tag_hints=_fieldsvc_tags,
+    custom_fields=(
+        CustomFieldCreate(key="equipment", label="Equipo", type=FieldType.TEXT),
+        CustomFieldCreate(
+            key="contract", label="Contrato", type=FieldType.SELECT, options=list(d.AR_CONTRACTS)
+        ),
+        CustomFieldCreate(key="visits_per_year", label="Visitas por año", type=FieldType.NUMBER),
+    ),
+    source=SourceCreate(
+        key="licitacion",
+        name_es="Licitación",
+        name_en="Public tender",
+        icon_url="https://serviciosdelplata.com.ar/iconos/licitacion.svg",
+    ),
 )
 
 TENANTS = (SCHOOL, FIELDSVC)
@@ -498,11 +532,17 @@ class ClientFactory:
             type=type_,
             kind=rng.choices(_KINDS, weights=_KIND_WEIGHTS)[0],
             stage=rng.choices(stages, weights=weights)[0],
-            source=rng.choices(_SOURCES, weights=_SOURCE_WEIGHTS)[0],
+            source=self._source(rng.choices(_SOURCES, weights=_SOURCE_WEIGHTS)[0]),
             notes=notes,
             stars=self._stars(type_),
             custom=loc.custom(rng, is_company) if rng.random() < 0.6 else None,
         )
+
+    def _source(self, source: str | None) -> str | None:
+        """The tenant's custom source stands in for "other" (no extra random draw, so the
+        rest of the demo stays as it was)."""
+        custom = self.tenant.source
+        return custom.key if source == "other" and custom is not None else source
 
     def _stars(self, type_: ClientType) -> int:
         if type_ is ClientType.VIP:
@@ -878,6 +918,7 @@ class Seeder:
         from chalicelib.adapters.clients_repo import DynamoClientRepository
         from chalicelib.adapters.relations_repo import DynamoRelationsRepository
         from chalicelib.adapters.tenants_repo import DynamoTenantRepository
+        from chalicelib.services.catalogs import CatalogService
         from chalicelib.services.tenants import TenantService
 
         class NewClientsRepository(DynamoRelationsRepository):
@@ -893,6 +934,7 @@ class Seeder:
         self.relations_repo = NewClientsRepository()
         self.tenant_repo = DynamoTenantRepository()
         self.tenants = TenantService(self.tenant_repo)
+        self.catalogs = CatalogService(self.tenant_repo)
 
     def _clients(self, at: datetime) -> ClientService:
         """The service with its clock stopped at `at`: the demo history spans a year."""
@@ -911,6 +953,10 @@ class Seeder:
         the manager. Returns the tag ids by name."""
         admin = tenant.users[0].principal()
         self.tenants.update_settings(admin, tenant.settings)
+        for definition in tenant.custom_fields:
+            self.catalogs.create_custom_field(admin, definition)
+        if tenant.source is not None:
+            self.catalogs.create_source(admin, tenant.source)
         for user in tenant.users:
             upsert = UserUpsert(
                 name=user.name,

@@ -9,17 +9,19 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.operand import Path
-from pynamodb.indexes import GlobalSecondaryIndex
 
 from chalicelib.adapters import keys
+from chalicelib.adapters.client_listing import run_listing
 from chalicelib.adapters.dynamo import (
     ClientItem,
     ClientTagItem,
     CountersItem,
     EventItem,
+    GroupItem,
     GuardItem,
     IdempotencyItem,
     Item,
+    SearchItem,
     SummaryItem,
     TenantItem,
     UserItem,
@@ -31,6 +33,8 @@ from chalicelib.adapters.tx import Tx
 from chalicelib.config import Settings, get_settings
 from chalicelib.domain.clients import Address, Client
 from chalicelib.domain.profile import Summary
+from chalicelib.domain.search import Listing, name_key, name_words, search_values
+from chalicelib.domain.stats import CounterDeltas
 from chalicelib.domain.tags import Tag
 from chalicelib.domain.tenants import TenantSettings, User
 from chalicelib.domain.timeline import TimelineEvent
@@ -62,18 +66,40 @@ def guard_pk(tenant: str, guard: Guard) -> str:
     return keys.phone_guard_pk(tenant, guard.value)
 
 
+def listing_keys(tenant: str, client: Client) -> dict[str, str | None]:
+    """The client's key in every listing index (docs/data-model.md): all but GSI3 sort by
+    creation, the won clients by conversion and GSI11 by name."""
+    by_created = keys.created_sort(sort_ts(client.created_at), client.id)
+    converted = client.converted_at
+    partitions = {
+        1: keys.clients_by_tenant(tenant),
+        2: keys.clients_by_owner(tenant, client.owner_id),
+        4: keys.clients_by_type(tenant, client.type.value),
+        5: keys.clients_by_stage(tenant, client.stage),
+        6: keys.clients_by_status(tenant, client.status.value),
+        7: keys.clients_by_kind(tenant, client.kind.value),
+        8: keys.clients_by_source(tenant, client.source) if client.source else None,
+        9: keys.clients_by_group(tenant, client.group_id) if client.group_id else None,
+    }
+    found: dict[str, str | None] = {}
+    for n, partition in partitions.items():
+        found[f"gsi{n}pk"] = partition
+        found[f"gsi{n}sk"] = by_created if partition else None
+    found["gsi10pk"] = keys.won_clients(tenant) if converted else None
+    found["gsi10sk"] = keys.time_sort(sort_ts(converted), client.id) if converted else None
+    found["gsi11pk"] = keys.clients_by_name(tenant)
+    found["gsi11sk"] = f"{name_key(client.name)}#{client.id}"
+    return found
+
+
 def client_to_item(tenant: str, client: Client, *, new: bool = False) -> ClientItem:
     """The item for `client`. A `new` one has no version yet: PynamoDB then writes it
     under `attribute_not_exists(version)` as version 1."""
     created = sort_ts(client.created_at)
     versioned: dict[str, Any] = {} if new else {"version": client.version}
-    return ClientItem(
+    item = ClientItem(
         keys.client_pk(tenant, client.id),
         keys.CLIENT_SK,
-        gsi1pk=keys.clients_by_tenant(tenant),
-        gsi1sk=keys.created_sort(created, client.id),
-        gsi2pk=keys.clients_by_owner(tenant, client.owner_id),
-        gsi2sk=keys.created_sort(created, client.id),
         client_id=client.id,
         number=client.number,
         name=client.name,
@@ -94,12 +120,16 @@ def client_to_item(tenant: str, client: Client, *, new: bool = False) -> ClientI
         custom=client.custom or None,
         converted_at=stored_ts(client.converted_at) if client.converted_at else None,
         student_id=client.student_id,
+        group_id=client.group_id,
         created_at=created,
         updated_at=stored_ts(client.updated_at),
         created_by=client.created_by,
         guarded=client.guarded or None,
         **versioned,
     )
+    for name, value in listing_keys(tenant, client).items():
+        setattr(item, name, value)
+    return item
 
 
 def _plain(value: Any) -> Any:
@@ -136,6 +166,7 @@ def client_from_item(item: ClientItem) -> Client:
         custom=_plain(item.custom) or {},
         converted_at=datetime.fromisoformat(item.converted_at) if item.converted_at else None,
         student_id=item.student_id,
+        group_id=item.group_id,
         created_at=datetime.fromisoformat(item.created_at),
         updated_at=datetime.fromisoformat(item.updated_at),
         created_by=item.created_by,
@@ -182,6 +213,51 @@ def _counter_actions(counters: dict[str, int]) -> list[Any]:
     # An update may create the counters item: it must carry its discriminator too.
     adds = [Path(name).add(delta) for name, delta in sorted(counters.items())]
     return [Path("entity").set("counters"), *adds]
+
+
+def _slice_counters(tx: Tx, tenant: str, deltas: CounterDeltas) -> None:
+    """The statistics of each owner-and-group slice a write moves (docs/data-model.md)."""
+    for (owner, group), delta in sorted(deltas.slices.items(), key=str):
+        item = CountersItem(keys.tenant_pk(tenant), keys.slice_counters_sk(owner, group))
+        tx.update(f"slice:{owner}:{group}", item, _counter_actions(delta))
+
+
+def search_items(tenant: str, client: Client) -> dict[str, SearchItem]:
+    """The client's quick-search entries, by sort key."""
+    words = name_words(client.name, client.legal_name)
+    items = {}
+    for kind, value in sorted(search_values(client)):
+        sk = keys.search_sk(kind, value)
+        items[sk] = SearchItem(
+            keys.client_pk(tenant, client.id),
+            sk,
+            gsi3pk=keys.search_partition(tenant, kind, value),
+            gsi3sk=f"{value}#{client.id}",
+            client_id=client.id,
+            value=value,
+            words=words if kind == "W" else None,
+        )
+    return items
+
+
+def _search_changes(tx: Tx, tenant: str, before: Client | None, after: Client) -> None:
+    """Entries the change adds or drops; every word entry again when the words changed (each
+    carries all of them, for the other search terms)."""
+    old = search_items(tenant, before) if before is not None else {}
+    new = search_items(tenant, after)
+    words_changed = before is None or name_words(before.name, before.legal_name) != name_words(
+        after.name, after.legal_name
+    )
+    for sk in sorted(old.keys() - new.keys()):
+        tx.delete(f"search-drop:{sk}", old[sk])
+    for sk, item in new.items():
+        if sk not in old or (words_changed and item.words is not None):
+            tx.put(f"search:{sk}", item)
+
+
+def _counts(raw: dict[str, Any]) -> dict[str, int]:
+    """The `n_*` attributes of a raw counters item (kept flat, outside the model's fields)."""
+    return {name: int(value["N"]) for name, value in raw.items() if name.startswith("n_")}
 
 
 def summary_to_item(tenant: str, client_id: str, summary: Summary) -> SummaryItem:
@@ -278,16 +354,47 @@ class DynamoClientRepository:
         clients = [client_from_item(i) for i in rest if isinstance(i, ClientItem)]
         return (clients[0] if clients else None), context
 
-    def list_clients(
-        self, tenant: str, owner_id: str | None, limit: int, start: dict[str, Any] | None
+    def search_clients(
+        self, listing: Listing, limit: int, start: dict[str, Any] | None
     ) -> tuple[list[Client], dict[str, Any] | None]:
         bind()
-        index: GlobalSecondaryIndex[Item]
-        if owner_id is None:
-            index, partition = Item.gsi1, keys.clients_by_tenant(tenant)
-        else:
-            index, partition = Item.gsi2, keys.clients_by_owner(tenant, owner_id)
-        return query_page(index, partition, ClientItem, client_from_item, limit=limit, start=start)
+        return run_listing(listing, limit, start)
+
+    def get_counters(self, tenant: str) -> dict[str, int]:
+        """The organisation's statistics: one GetItem (read raw: the `n_*` attributes are
+        not fields of the model)."""
+        bind()
+        reply = Item._get_connection().get_item(keys.tenant_pk(tenant), keys.COUNTERS_SK)
+        return _counts(reply.get("Item") or {})
+
+    def get_slice_counters(
+        self, tenant: str
+    ) -> list[tuple[tuple[str, str | None], dict[str, int]]]:
+        """Every owner-and-group slice's statistics: one Query of the tenant's partition."""
+        bind()
+        prefix = keys.SLICE_COUNTERS_PREFIX
+        found = []
+        start = None
+        while True:
+            page = Item._get_connection().query(
+                keys.tenant_pk(tenant),
+                range_key_condition=Item.sk.startswith(prefix),
+                exclusive_start_key=start,
+            )
+            for raw in page.get("Items", []):
+                owner, _, group = raw["SK"]["S"].removeprefix(prefix).rpartition("#")
+                found.append(((owner, None if group == "-" else group), _counts(raw)))
+            start = page.get("LastEvaluatedKey")
+            if start is None:
+                return found
+
+    def group_exists(self, tenant: str, group_id: str) -> bool:
+        bind()
+        try:
+            GroupItem.get(keys.tenant_pk(tenant), keys.group_sk(group_id))
+        except (DoesNotExist, ValueError):
+            return False
+        return True
 
     def list_events(
         self,
@@ -360,7 +467,7 @@ class DynamoClientRepository:
         client: Client,
         event: TimelineEvent,
         guards: list[Guard],
-        counters: dict[str, int],
+        counters: CounterDeltas,
         idempotency: IdempotencyRecord | None,
     ) -> None:
         """One transaction: client, guards, number, counters, timeline event, idempotency."""
@@ -395,8 +502,10 @@ class DynamoClientRepository:
             if expected == 0
             else CountersItem.client_seq == expected
         )
-        actions = [CountersItem.client_seq.set(client.number), *_counter_actions(counters)]
+        actions = [CountersItem.client_seq.set(client.number), *_counter_actions(counters.tenant)]
         tx.update("sequence", self._counters(tenant), actions, seq_condition)
+        _slice_counters(tx, tenant, counters)
+        _search_changes(tx, tenant, None, client)
         self._raise_for(tx.commit(), guards)
 
     def _raise_for(self, failed: set[str], guards: list[Guard]) -> None:
@@ -422,7 +531,7 @@ class DynamoClientRepository:
         event: TimelineEvent,
         add_guards: list[Guard],
         drop_guards: list[Guard],
-        counters: dict[str, int],
+        counters: CounterDeltas,
     ) -> None:
         """One transaction, conditional on the version that was read."""
         tx = Tx()
@@ -434,12 +543,14 @@ class DynamoClientRepository:
         for guard in add_guards:
             tx.put(guard.field, self._guard_item(tenant, guard, after.id), Item.pk.does_not_exist())
         tx.put("event", event_to_item(tenant, event))
-        if counters:
-            tx.update("counters", self._counters(tenant), _counter_actions(counters))
+        if counters.tenant:
+            tx.update("counters", self._counters(tenant), _counter_actions(counters.tenant))
+        _slice_counters(tx, tenant, counters)
+        _search_changes(tx, tenant, before, after)
         self._raise_for(tx.commit(), add_guards)
 
     def delete_client(
-        self, tenant: str, client: Client, guards: list[Guard], counters: dict[str, int]
+        self, tenant: str, client: Client, guards: list[Guard], counters: CounterDeltas
     ) -> None:
         """The client and its guards go in one transaction; the rest of its collection after."""
         tx = Tx()
@@ -449,8 +560,11 @@ class DynamoClientRepository:
             self._drop_guard(tx, tenant, guard, client.id)
         number = GuardItem(keys.number_guard_pk(tenant, client.number), keys.GUARD_SK)
         tx.delete("number", number)
-        if counters:
-            tx.update("counters", self._counters(tenant), _counter_actions(counters))
+        if counters.tenant:
+            tx.update("counters", self._counters(tenant), _counter_actions(counters.tenant))
+        _slice_counters(tx, tenant, counters)
+        for sk, entry in search_items(tenant, client).items():
+            tx.delete(f"search-drop:{sk}", entry)
         self._raise_for(tx.commit(), [])
         self._delete_collection(tenant, client.id)
 

@@ -57,6 +57,94 @@ class Gsi3(GlobalSecondaryIndex["Item"]):
     gsi3sk = UnicodeAttribute(range_key=True, attr_name="GSI3SK")
 
 
+class Gsi4(GlobalSecondaryIndex["Item"]):
+    """Clients by type, newest first."""
+
+    class Meta:
+        index_name = "GSI4"
+        projection = AllProjection()
+
+    gsi4pk = UnicodeAttribute(hash_key=True, attr_name="GSI4PK")
+    gsi4sk = UnicodeAttribute(range_key=True, attr_name="GSI4SK")
+
+
+class Gsi5(GlobalSecondaryIndex["Item"]):
+    """Clients by pipeline stage, newest first."""
+
+    class Meta:
+        index_name = "GSI5"
+        projection = AllProjection()
+
+    gsi5pk = UnicodeAttribute(hash_key=True, attr_name="GSI5PK")
+    gsi5sk = UnicodeAttribute(range_key=True, attr_name="GSI5SK")
+
+
+class Gsi6(GlobalSecondaryIndex["Item"]):
+    """Clients by status, newest first."""
+
+    class Meta:
+        index_name = "GSI6"
+        projection = AllProjection()
+
+    gsi6pk = UnicodeAttribute(hash_key=True, attr_name="GSI6PK")
+    gsi6sk = UnicodeAttribute(range_key=True, attr_name="GSI6SK")
+
+
+class Gsi7(GlobalSecondaryIndex["Item"]):
+    """Clients by kind, newest first."""
+
+    class Meta:
+        index_name = "GSI7"
+        projection = AllProjection()
+
+    gsi7pk = UnicodeAttribute(hash_key=True, attr_name="GSI7PK")
+    gsi7sk = UnicodeAttribute(range_key=True, attr_name="GSI7SK")
+
+
+class Gsi8(GlobalSecondaryIndex["Item"]):
+    """Clients by contact source, newest first (sparse)."""
+
+    class Meta:
+        index_name = "GSI8"
+        projection = AllProjection()
+
+    gsi8pk = UnicodeAttribute(hash_key=True, attr_name="GSI8PK")
+    gsi8sk = UnicodeAttribute(range_key=True, attr_name="GSI8SK")
+
+
+class Gsi9(GlobalSecondaryIndex["Item"]):
+    """Clients by client group, newest first (sparse)."""
+
+    class Meta:
+        index_name = "GSI9"
+        projection = AllProjection()
+
+    gsi9pk = UnicodeAttribute(hash_key=True, attr_name="GSI9PK")
+    gsi9sk = UnicodeAttribute(range_key=True, attr_name="GSI9SK")
+
+
+class Gsi10(GlobalSecondaryIndex["Item"]):
+    """Won (converted) clients, latest conversion first (sparse)."""
+
+    class Meta:
+        index_name = "GSI10"
+        projection = AllProjection()
+
+    gsi10pk = UnicodeAttribute(hash_key=True, attr_name="GSI10PK")
+    gsi10sk = UnicodeAttribute(range_key=True, attr_name="GSI10SK")
+
+
+class Gsi11(GlobalSecondaryIndex["Item"]):
+    """Clients by name (accent- and case-folded)."""
+
+    class Meta:
+        index_name = "GSI11"
+        projection = AllProjection()
+
+    gsi11pk = UnicodeAttribute(hash_key=True, attr_name="GSI11PK")
+    gsi11sk = UnicodeAttribute(range_key=True, attr_name="GSI11SK")
+
+
 class Item(Model):
     """Every item of the table; `entity` says which kind it is."""
 
@@ -72,10 +160,34 @@ class Item(Model):
     gsi2sk = UnicodeAttribute(null=True, attr_name="GSI2SK")
     gsi3pk = UnicodeAttribute(null=True, attr_name="GSI3PK")
     gsi3sk = UnicodeAttribute(null=True, attr_name="GSI3SK")
+    gsi4pk = UnicodeAttribute(null=True, attr_name="GSI4PK")
+    gsi4sk = UnicodeAttribute(null=True, attr_name="GSI4SK")
+    gsi5pk = UnicodeAttribute(null=True, attr_name="GSI5PK")
+    gsi5sk = UnicodeAttribute(null=True, attr_name="GSI5SK")
+    gsi6pk = UnicodeAttribute(null=True, attr_name="GSI6PK")
+    gsi6sk = UnicodeAttribute(null=True, attr_name="GSI6SK")
+    gsi7pk = UnicodeAttribute(null=True, attr_name="GSI7PK")
+    gsi7sk = UnicodeAttribute(null=True, attr_name="GSI7SK")
+    gsi8pk = UnicodeAttribute(null=True, attr_name="GSI8PK")
+    gsi8sk = UnicodeAttribute(null=True, attr_name="GSI8SK")
+    gsi9pk = UnicodeAttribute(null=True, attr_name="GSI9PK")
+    gsi9sk = UnicodeAttribute(null=True, attr_name="GSI9SK")
+    gsi10pk = UnicodeAttribute(null=True, attr_name="GSI10PK")
+    gsi10sk = UnicodeAttribute(null=True, attr_name="GSI10SK")
+    gsi11pk = UnicodeAttribute(null=True, attr_name="GSI11PK")
+    gsi11sk = UnicodeAttribute(null=True, attr_name="GSI11SK")
 
     gsi1 = Gsi1()
     gsi2 = Gsi2()
     gsi3 = Gsi3()
+    gsi4 = Gsi4()
+    gsi5 = Gsi5()
+    gsi6 = Gsi6()
+    gsi7 = Gsi7()
+    gsi8 = Gsi8()
+    gsi9 = Gsi9()
+    gsi10 = Gsi10()
+    gsi11 = Gsi11()
 
 
 class ClientItem(Item, discriminator="client"):
@@ -99,6 +211,7 @@ class ClientItem(Item, discriminator="client"):
     custom = MapAttribute[str, Any](null=True)
     converted_at = UnicodeAttribute(null=True)
     student_id = UnicodeAttribute(null=True)
+    group_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     created_by = UnicodeAttribute()
@@ -191,6 +304,25 @@ class ClientTagItem(Item, discriminator="client_tag"):
     color = UnicodeAttribute()
 
 
+class SearchItem(Item, discriminator="search"):
+    """One quick-search entry of a client (a word of its name, its email or its phone), in
+    the client's collection and on GSI3 under the value it is found by."""
+
+    client_id = UnicodeAttribute()
+    value = UnicodeAttribute()
+    words = ListAttribute[str](null=True)  # every name word, for the other search terms
+
+
+class GroupItem(Item, discriminator="group"):
+    """A client group: clients join it by their `group_id`; its users see them."""
+
+    group_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    user_ids = ListAttribute[str](null=True)
+    created_at = UnicodeAttribute()
+    version = VersionAttribute()
+
+
 class GuardItem(Item, discriminator="guard"):
     """Holds a unique value (email, phone, number) for one client."""
 
@@ -210,13 +342,20 @@ class TenantItem(Item, discriminator="tenant"):
     language = UnicodeAttribute()
     default_phone_region = UnicodeAttribute()
     allow_duplicates = BooleanAttribute(default=False)
-    stages = ListAttribute[str](null=True)
-    sources = ListAttribute[str](null=True)
+    # stages and sources: maps (see domain/catalogs.py); items saved earlier hold bare keys
+    stages = ListAttribute[Any](null=True)
+    sources = ListAttribute[Any](null=True)
+    type_icons = MapAttribute[str, Any](null=True)
+    custom_fields = ListAttribute[Any](null=True)
+    visit_recency = MapAttribute[str, Any](null=True)
+    import_max_mb = NumberAttribute(null=True)
+    work_order_horizon_days = NumberAttribute(null=True)
     version = VersionAttribute()
 
 
 class CountersItem(Item, discriminator="counters"):
-    """Client-number sequence. Statistics live beside it as flat `n_*` attributes."""
+    """Client-number sequence. Statistics live beside it as flat `n_*` attributes; the
+    same statistics per slice (owner-and-group) live in items of their own."""
 
     client_seq = NumberAttribute(default=0)
 
@@ -270,6 +409,8 @@ _MODELS: tuple[type[Item], ...] = (
     TagItem,
     ClientTagItem,
     ExportJobItem,
+    SearchItem,
+    GroupItem,
 )
 _bound: dict[str, str] = {}
 

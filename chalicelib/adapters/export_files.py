@@ -20,7 +20,14 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import IO, Any
 
-from chalicelib.domain.exports import Column, Kind, Value, custom_column, inert_text
+from chalicelib.domain.exports import (
+    CUSTOM_PREFIX,
+    Column,
+    Kind,
+    Value,
+    custom_column,
+    inert_text,
+)
 
 ExportRow = tuple[list[Value], dict[str, Value]]
 SPOOL_PAGE = 1000  # rows per pickled chunk of the spool
@@ -36,8 +43,13 @@ class Spool:
     """Rows parked on disk while their custom columns and widths are found."""
 
     def __init__(self, columns: tuple[Column, ...], directory: str | None = None) -> None:
-        self.columns = columns
-        self.extra: dict[str, None] = {}
+        """`columns`: the fixed ones (a row's first cells), then those of the defined custom
+        fields (`custom.<key>`, taken from a row's custom values); a custom value of no
+        defined field gets a column of its own at the end."""
+        self.columns = tuple(c for c in columns if not c.key.startswith(CUSTOM_PREFIX))
+        self.defined = tuple(c for c in columns if c.key.startswith(CUSTOM_PREFIX))
+        known = {c.key.removeprefix(CUSTOM_PREFIX) for c in self.defined}
+        self.extra: dict[str, None] = dict.fromkeys(known)
         self.widths: dict[str, int] = {}
         self.count = 0
         self._file: IO[bytes] = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115
@@ -72,8 +84,15 @@ class Spool:
             self._chunk = []
 
     @cached_property
+    def custom_keys(self) -> list[str]:
+        """The custom values' keys in column order: the defined ones, then the others."""
+        defined = [c.key.removeprefix(CUSTOM_PREFIX) for c in self.defined]
+        return defined + sorted(set(self.extra) - set(defined))
+
+    @cached_property
     def all_columns(self) -> tuple[Column, ...]:
-        return self.columns + tuple(custom_column(k) for k in sorted(self.extra))
+        others = self.custom_keys[len(self.defined) :]
+        return self.columns + self.defined + tuple(custom_column(k) for k in others)
 
     def column_widths(self, language: str) -> list[int]:
         found = []
@@ -86,7 +105,7 @@ class Spool:
         """The rows, each with a cell per custom column (in `all_columns` order)."""
         self._flush()
         self._file.seek(0)
-        keys = sorted(self.extra)
+        keys = self.custom_keys
         while True:
             try:
                 chunk: list[ExportRow] = pickle.load(self._file)  # noqa: S301 (our own file)

@@ -149,6 +149,77 @@ def clients_with_tag(tenant: str, tag_id: str) -> str:
 HEALTH_PK = "HEALTH"
 
 
+# Client listings by one filter each (GSI4-GSI11 on the client item; sort keys as GSI1's).
+def clients_by_type(tenant: str, value: str) -> str:
+    """GSI4."""
+    return f"T#{tenant}#TYPE#{value}"
+
+
+def clients_by_stage(tenant: str, value: str) -> str:
+    """GSI5."""
+    return f"T#{tenant}#STAGE#{value}"
+
+
+def clients_by_status(tenant: str, value: str) -> str:
+    """GSI6."""
+    return f"T#{tenant}#STATUS#{value}"
+
+
+def clients_by_kind(tenant: str, value: str) -> str:
+    """GSI7."""
+    return f"T#{tenant}#KIND#{value}"
+
+
+def clients_by_source(tenant: str, value: str) -> str:
+    """GSI8 (sparse: clients without a source are not in it)."""
+    return f"T#{tenant}#SOURCE#{value}"
+
+
+def clients_by_group(tenant: str, group_id: str) -> str:
+    """GSI9 (sparse): the clients of one client group."""
+    return f"T#{tenant}#GROUP#{group_id}"
+
+
+def won_clients(tenant: str) -> str:
+    """GSI10 (sparse): converted clients by `converted_at`."""
+    return f"T#{tenant}#WON"
+
+
+def clients_by_name(tenant: str) -> str:
+    """GSI11: clients by folded name."""
+    return f"T#{tenant}#NAME"
+
+
+# Quick search entries: items `SRCH#<kind>#<value>` in the client's collection, on GSI3.
+SEARCH_PREFIX = "SRCH#"
+
+
+def search_sk(kind: str, value: str) -> str:
+    return f"{SEARCH_PREFIX}{kind}#{value}"
+
+
+def search_partition(tenant: str, kind: str, value: str) -> str:
+    """GSI3: name words and emails are split by their first character (prefix search stays
+    in one partition); phones share one partition (exact search)."""
+    bucket = value[:1] if kind in ("W", "E") else ""
+    return f"T#{tenant}#S{kind}#{bucket}"
+
+
+# Client groups (tenant partition) and statistics per slice (owner-and-group).
+GROUP_PREFIX = "GROUP#"
+
+
+def group_sk(group_id: str) -> str:
+    return f"{GROUP_PREFIX}{group_id}"
+
+
+SLICE_COUNTERS_PREFIX = "COUNTERS#S#"
+
+
+def slice_counters_sk(owner_id: str, group_id: str | None) -> str:
+    return f"{SLICE_COUNTERS_PREFIX}{owner_id}#{group_id or '-'}"
+
+
 # Exports: the jobs (each the audit record of one export) and the tenant-wide listings of
 # activities and tasks an export reads.
 EXPORT_SK = "EXPORT"

@@ -439,8 +439,15 @@ class DynamoRelationsRepository:
         return [i for i in found if isinstance(i, ClientTagItem)]
 
     def set_client_tags(
-        self, tenant: str, client_id: str, add: list[Tag], drop: list[Tag], event: TimelineEvent
+        self,
+        tenant: str,
+        client_id: str,
+        add: list[Tag],
+        drop: list[Tag],
+        event: TimelineEvent,
+        client_created: datetime,
     ) -> None:
+        """The links sort in the tag's listing (GSI3) as clients do: newest first."""
         tx = Tx()
         pk = keys.client_pk(tenant, client_id)
         for tag in add:
@@ -448,7 +455,7 @@ class DynamoRelationsRepository:
                 pk,
                 keys.client_tag_sk(tag.id),
                 gsi3pk=keys.clients_with_tag(tenant, tag.id),
-                gsi3sk=client_id,
+                gsi3sk=keys.created_sort(sort_ts(client_created), client_id),
                 tag_id=tag.id,
                 client_id=client_id,
                 name=tag.name,

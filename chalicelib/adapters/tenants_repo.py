@@ -6,27 +6,54 @@ import contextlib
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.expressions.operand import Path
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import HealthItem, Item, TenantItem, UserItem, bind
+from chalicelib.adapters.dynamo import (
+    CountersItem,
+    HealthItem,
+    Item,
+    TenantItem,
+    UserItem,
+    bind,
+)
+from chalicelib.adapters.tx import Tx
 from chalicelib.config import Settings, get_settings
-from chalicelib.domain.clients import DEFAULT_SOURCES, DEFAULT_STAGES
 from chalicelib.domain.tenants import TenantSettings, User
-from chalicelib.services.ports import StaleWriteError
+from chalicelib.services.ports import CounterNotZeroError, StaleWriteError
+
+
+def _plain(value: Any) -> Any:
+    """PynamoDB's raw maps and lists → plain dicts, lists and numbers."""
+    if hasattr(value, "as_dict"):
+        value = value.as_dict()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def settings_from_item(tenant: str, item: TenantItem) -> TenantSettings:
-    return TenantSettings(
-        tenant_id=tenant,
-        name=item.name or "",
-        timezone=item.timezone,
-        language=item.language,
-        default_phone_region=item.default_phone_region,
-        allow_duplicates=bool(item.allow_duplicates),
-        stages=list(item.stages or DEFAULT_STAGES),
-        sources=list(item.sources or DEFAULT_SOURCES),
-        version=int(item.version or 0),
-    )
+    """The settings as stored; an item saved before stages and sources were objects (lists
+    of keys) is upgraded by TenantSettings' validator."""
+    data: dict[str, Any] = {
+        "tenant_id": tenant,
+        "name": item.name or "",
+        "timezone": item.timezone,
+        "language": item.language,
+        "default_phone_region": item.default_phone_region,
+        "allow_duplicates": bool(item.allow_duplicates),
+        "stages": _plain(item.stages),
+        "sources": _plain(item.sources),
+        "type_icons": _plain(item.type_icons),
+        "custom_fields": _plain(item.custom_fields),
+        "visit_recency": _plain(item.visit_recency),
+        "import_max_mb": item.import_max_mb,
+        "work_order_horizon_days": item.work_order_horizon_days,
+        "version": int(item.version or 0),
+    }
+    return TenantSettings.model_validate({k: v for k, v in data.items() if v is not None})
 
 
 def default_settings(tenant: str, settings: Settings) -> TenantSettings:
@@ -36,6 +63,28 @@ def default_settings(tenant: str, settings: Settings) -> TenantSettings:
         timezone=settings.default_timezone,
         language=settings.default_language,
         default_phone_region=settings.default_phone_region,
+    )
+
+
+def _settings_item(settings: TenantSettings) -> TenantItem:
+    versioned: dict[str, Any] = {"version": settings.version} if settings.version else {}
+    data = settings.model_dump(mode="json")
+    return TenantItem(
+        keys.tenant_pk(settings.tenant_id),
+        keys.TENANT_SK,
+        name=settings.name,
+        timezone=settings.timezone,
+        language=settings.language.value,
+        default_phone_region=settings.default_phone_region,
+        allow_duplicates=settings.allow_duplicates,
+        import_max_mb=settings.import_max_mb,
+        work_order_horizon_days=settings.work_order_horizon_days,
+        visit_recency=data["visit_recency"],
+        stages=data["stages"],
+        sources=data["sources"],
+        type_icons=data["type_icons"],
+        custom_fields=data["custom_fields"],
+        **versioned,
     )
 
 
@@ -63,22 +112,18 @@ class DynamoTenantRepository:
         except (DoesNotExist, ValueError):
             return default_settings(tenant, self.settings)
 
-    def save_settings(self, settings: TenantSettings) -> TenantSettings:
-        """Conditional on the version read (0: the tenant had no settings item yet)."""
+    def save_settings(
+        self, settings: TenantSettings, unused: tuple[str, ...] = ()
+    ) -> TenantSettings:
+        """Conditional on the version read (0: the tenant had no settings item yet). With
+        `unused` (statistics counters such as `n_stage_visiting`), a transaction that also
+        requires each of those counters to be zero: CounterNotZeroError names the first
+        that is not."""
         bind()
-        versioned: dict[str, Any] = {"version": settings.version} if settings.version else {}
-        item = TenantItem(
-            keys.tenant_pk(settings.tenant_id),
-            keys.TENANT_SK,
-            name=settings.name,
-            timezone=settings.timezone,
-            language=settings.language.value,
-            default_phone_region=settings.default_phone_region,
-            allow_duplicates=settings.allow_duplicates,
-            stages=settings.stages,
-            sources=settings.sources,
-            **versioned,
-        )
+        item = _settings_item(settings)
+        if unused:
+            self._save_if_unused(settings.tenant_id, item, unused)
+            return settings_from_item(settings.tenant_id, item)
         try:
             item.save()
         except PutError as exc:
@@ -86,6 +131,29 @@ class DynamoTenantRepository:
                 raise StaleWriteError("settings changed") from exc
             raise
         return settings_from_item(settings.tenant_id, item)
+
+    def _save_if_unused(self, tenant: str, item: TenantItem, unused: tuple[str, ...]) -> None:
+        tx = Tx()
+        counters = CountersItem(keys.tenant_pk(tenant), keys.COUNTERS_SK)
+        for name in unused:
+            tx.check(name, counters, Path(name).does_not_exist() | (Path(name) <= 0))
+        tx.put("settings", item)  # the model's version attribute adds its condition
+        failed = tx.commit()
+        held = [name for name in unused if name in failed]
+        if held:
+            raise CounterNotZeroError(held[0], self._count(tenant, held[0]))
+        if failed:
+            raise StaleWriteError("settings changed")
+
+    def _count(self, tenant: str, name: str) -> int:
+        """One statistics counter (the counters item's flat `n_*` attributes are not
+        attributes of the model): one GetItem of that attribute."""
+        bind()
+        found = CountersItem._get_connection().get_item(
+            keys.tenant_pk(tenant), keys.COUNTERS_SK, consistent_read=True, attributes_to_get=[name]
+        )
+        raw = found.get("Item", {}).get(name, {}).get("N")
+        return int(raw) if raw is not None else 0
 
     def list_users(self, tenant: str) -> list[User]:
         bind()

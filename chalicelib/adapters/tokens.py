@@ -116,7 +116,6 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         role=role,
         name=str(claims.get("name") or ""),
         email=str(claims.get("email") or ""),
-        groups=tuple(str(g) for g in groups),
     )
 
 
@@ -128,17 +127,14 @@ def principal_to_context(p: Principal) -> dict[str, str]:
         "role": p.role.value,
         "name": p.name,
         "email": p.email,
-        "groups": ",".join(p.groups),
     }
 
 
 def principal_from_context(context: dict[str, Any]) -> Principal:
-    groups = str(context.get("groups") or "")
     return Principal(
         tenant_id=str(context["tenant_id"]),
         user_id=str(context["user_id"]),
         role=Role(str(context["role"])),
         name=str(context.get("name") or ""),
         email=str(context.get("email") or ""),
-        groups=tuple(g for g in groups.split(",") if g),
     )

@@ -20,13 +20,19 @@ class Tx:
     them: condition checks, deletes, puts, updates.
     """
 
-    _ORDER = ("delete", "put", "update")
+    _ORDER = ("check", "delete", "put", "update")
 
     def __init__(self) -> None:
         self._ops: list[tuple[str, str, Callable[[TransactWrite], None]]] = []
 
     def put(self, label: str, item: Item, condition: Condition | None = None) -> None:
         self._ops.append(("put", label, lambda tx: tx.save(item, condition=condition)))
+
+    def check(self, label: str, item: Item, condition: Condition) -> None:
+        """A condition on an item the transaction does not write."""
+        cls, key = type(item), (item.pk, item.sk)
+        op = ("check", label, lambda tx: tx.condition_check(cls, *key, condition=condition))
+        self._ops.append(op)
 
     def delete(self, label: str, item: Item, condition: Condition | None = None) -> None:
         self._ops.append(("delete", label, lambda tx: tx.delete(item, condition=condition)))

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from typing import Any
 
 from chalice.app import Blueprint, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from chalicelib.api.deps import client_service
+from chalicelib.api.problems import validation_problems
 from chalicelib.api.routing import (
     CURSOR,
     LIMIT,
+    QueryParam,
     Req,
     client_page,
     etag,
@@ -28,7 +32,9 @@ from chalicelib.domain.clients import (
     StarsChange,
     StudentLink,
 )
+from chalicelib.domain.errors import InvalidInputError
 from chalicelib.domain.profile import ClientProfile
+from chalicelib.domain.search import ClientQuery
 from chalicelib.domain.timeline import TimelineEvent
 
 clients_bp = Blueprint(__name__)
@@ -62,21 +68,47 @@ def create_client() -> Response:
     return _one(client, 201)
 
 
+def _query_params() -> tuple[QueryParam, ...]:
+    schema = ClientQuery.model_json_schema()
+    params = []
+    for name, prop in schema["properties"].items():
+        described = {k: v for k, v in prop.items() if k not in ("title", "description")}
+        params.append(QueryParam(name, prop.get("description", name.replace("_", " ")), described))
+    return tuple(params)
+
+
+def client_query(req: Req) -> ClientQuery:
+    """`GET /clients`'s search, filters and sort from the query string; a bad one is a 400
+    naming the parameter."""
+    given: Any = req.raw.query_params or {}
+    unknown = sorted(set(given) - set(ClientQuery.model_fields) - {"limit", "cursor"})
+    if unknown:
+        names = ", ".join(sorted(ClientQuery.model_fields))
+        raise InvalidInputError.one(unknown[0], f"not a filter of clients; one of: {names}")
+    raw = {name: req.query(name) for name in ClientQuery.model_fields}
+    try:
+        return ClientQuery.model_validate({k: v for k, v in raw.items() if v is not None})
+    except ValidationError as exc:
+        raise InvalidInputError(validation_problems(exc)) from exc
+
+
 @route(
     clients_bp,
     "/clients",
     "GET",
-    summary="List clients, newest first",
+    summary="Find clients: quick search, filters (alone or combined), sort",
     tag=TAG,
     response=ClientPage,
-    query=(LIMIT, CURSOR),
+    query=(*_query_params(), LIMIT, CURSOR),
     errors=(400,),
 )
 def list_clients() -> Response:
     req = Req(clients_bp)
-    who = req.principal
-    scope = f"clients:{who.tenant_id}:{'*' if who.sees_all_clients else who.user_id}"
-    items, last = client_service().list_clients(who, req.limit(), req.cursor(scope))
+    who, query = req.principal, client_query(req)
+    # The cursor is bound to the viewer and to the question asked.
+    asked = hashlib.sha256(query.model_dump_json().encode()).hexdigest()[:16]
+    scope = f"clients:{who.tenant_id}:{who.user_id}:{asked}"
+    items, last = client_service().search(who, query, req.limit(), req.cursor(scope))
     return page_response(ClientPage, items, last, scope)
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 
 from chalicelib.config import get_settings
+from chalicelib.services.catalogs import CatalogService
 from chalicelib.services.clients import ClientService
 from chalicelib.services.exports import ExportService
+from chalicelib.services.groups import GroupService
 from chalicelib.services.relations import RelationsService
 from chalicelib.services.tenants import TenantService
 
@@ -37,10 +39,27 @@ def relations_service() -> RelationsService:
     )
 
 
+@lru_cache(maxsize=1)
+def group_service() -> GroupService:
+    from chalicelib.adapters.clients_repo import DynamoClientRepository
+    from chalicelib.adapters.groups_repo import DynamoGroupRepository
+
+    return GroupService(DynamoGroupRepository(), DynamoClientRepository())
+
+
+@lru_cache(maxsize=1)
+def catalog_service() -> CatalogService:
+    from chalicelib.adapters.tenants_repo import DynamoTenantRepository
+
+    return CatalogService(DynamoTenantRepository())
+
+
 def reset() -> None:
     client_service.cache_clear()
     tenant_service.cache_clear()
     relations_service.cache_clear()
+    group_service.cache_clear()
+    catalog_service.cache_clear()
     export_service.cache_clear()
 
 

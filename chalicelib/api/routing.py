@@ -125,9 +125,14 @@ class Req:
     def __init__(self, bp: Blueprint) -> None:
         self.raw = bp.current_request
 
-    @property
+    @functools.cached_property
     def principal(self) -> Principal:
-        return principal_from_context(self.raw.context.get("authorizer") or {})
+        """Who calls; for a sales user, with the client groups assigned to them (one Query
+        of the organisation's groups)."""
+        from chalicelib.api.deps import group_service
+
+        who = principal_from_context(self.raw.context.get("authorizer") or {})
+        return group_service().with_groups(who)
 
     def body(self, model: type[M]) -> M:
         raw = self.raw.raw_body or b""

@@ -43,6 +43,7 @@ DEFAULT_SOURCES = ("referral", "web", "direct", "competition", "other")
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@:-]{1,128}$")]
+GroupId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,64}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=10_000)]
@@ -109,10 +110,15 @@ class ClientCreate(BaseModel):
     address: Address | None = None
     type: ClientType = ClientType.LEAD
     kind: ClientKind = ClientKind.CUSTOMER
-    stage: Key = "contact"
+    stage: Key | None = Field(
+        default=None, description="one of the organisation's stages; default: its first"
+    )
     source: Key | None = None
     status: ClientStatus = ClientStatus.ACTIVE
     owner_id: UserId | None = Field(default=None, description="defaults to the creator")
+    group_id: GroupId | None = Field(
+        default=None, description="a client group (admin or manager); its users see the client"
+    )
     notes: LongText | None = None
     stars: Stars = 0
     custom: dict[CustomKey, CustomValue] | None = None
@@ -137,6 +143,7 @@ class ClientUpdate(BaseModel):
     source: Key | None = None
     status: ClientStatus | None = None
     owner_id: UserId | None = None
+    group_id: GroupId | None = None
     notes: LongText | None = None
     stars: Stars | None = None
     custom: dict[CustomKey, CustomValue] | None = None
@@ -173,6 +180,7 @@ EDITABLE_FIELDS = (
     "source",
     "status",
     "owner_id",
+    "group_id",
     "notes",
     "stars",
     "custom",
@@ -199,6 +207,7 @@ class Client(BaseModel):
     status: ClientStatus
     owner_id: str
     owner_name: str | None = None
+    group_id: str | None = None
     notes: str | None = None
     stars: int = 0
     custom: dict[str, Any] = Field(default_factory=dict)

@@ -6,9 +6,10 @@ Pure: the rows are built here from domain objects; the files are written by
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -248,8 +249,16 @@ def file_name(entity: ExportEntity, fmt: ExportFormat, language: str, day: date)
     return f"{word}-{day.isoformat()}.{fmt.value}"
 
 
-def custom_column(key: str) -> Column:
-    return Column(f"custom.{key}", key, key, width=12)
+CUSTOM_PREFIX = "custom."
+_CUSTOM_KINDS = {"number": Kind.NUMBER, "date": Kind.DATE}
+
+
+def custom_column(key: str, label: str | None = None, field_type: str = "text") -> Column:
+    """A column of a custom field: headed by its label (its key when it has no definition
+    any more), typed after the definition."""
+    header = label or key
+    kind = _CUSTOM_KINDS.get(field_type, Kind.TEXT)
+    return Column(f"{CUSTOM_PREFIX}{key}", header, header, kind, 12)
 
 
 @dataclass(frozen=True)
@@ -261,6 +270,24 @@ class RowContext:
     zone: ZoneInfo
     tags: Callable[[str], str | None] = lambda _client_id: None
     client: Callable[[str], tuple[int | None, str | None]] = lambda _cid: (None, None)
+    stages: Mapping[str, str] = field(default_factory=dict)  # key → the organisation's label
+    sources: Mapping[str, str] = field(default_factory=dict)  # key → name in its language
+    date_fields: frozenset[str] = frozenset()  # custom fields holding dates (`YYYY-MM-DD`)
+
+    def with_(self, **changes: Any) -> RowContext:
+        return replace(self, **changes)
+
+    def custom(self, values: dict[str, Any]) -> dict[str, Value]:
+        """A client's custom values as cells: dates as dates."""
+        if not self.date_fields or not values:
+            return dict(values)
+        cells = dict(values)
+        for key in self.date_fields & cells.keys():
+            raw = cells[key]
+            if isinstance(raw, str):
+                with contextlib.suppress(ValueError):
+                    cells[key] = date.fromisoformat(raw)
+        return cells
 
     def word(self, value: str | None) -> str | None:
         if value is None or self.language != "es":
@@ -285,8 +312,8 @@ def client_row(c: Client, ctx: RowContext) -> tuple[list[Value], dict[str, Value
         c.phone_display or c.phone,
         ctx.word(c.type.value),
         ctx.word(c.kind.value),
-        c.stage,
-        c.source,
+        ctx.stages.get(c.stage, c.stage),
+        ctx.sources.get(c.source, c.source) if c.source else None,
         ctx.word(c.status.value),
         c.owner_name or c.owner_id,
         c.stars,
@@ -300,7 +327,7 @@ def client_row(c: Client, ctx: RowContext) -> tuple[list[Value], dict[str, Value
         ctx.local(c.converted_at),
         c.notes,
     ]
-    return row, dict(c.custom)
+    return row, ctx.custom(c.custom)
 
 
 def activity_row(a: Activity, ctx: RowContext) -> list[Value]:

@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
-
-from chalicelib.domain.clients import (
-    DEFAULT_SOURCES,
-    DEFAULT_STAGES,
-    EmailText,
-    Name,
-    checked_email,
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
 )
+
+from chalicelib.domain.catalogs import (
+    MAX_CUSTOM_FIELDS,
+    MAX_SOURCES,
+    MAX_STAGES,
+    CustomField,
+    Source,
+    Stage,
+    TypeIcons,
+    VisitRecency,
+    VisitRecencyUpdate,
+    checked_unique,
+    upgrade_lists,
+)
+from chalicelib.domain.clients import EmailText, Name, checked_email
 from chalicelib.domain.contact import is_valid_region
 from chalicelib.domain.principal import Role
 
@@ -50,9 +64,37 @@ class TenantSettings(BaseModel):
     language: Language = Language.ES
     default_phone_region: str = "ES"
     allow_duplicates: bool = False
-    stages: list[str] = Field(default_factory=lambda: list(DEFAULT_STAGES))
-    sources: list[str] = Field(default_factory=lambda: list(DEFAULT_SOURCES))
+    import_max_mb: int = Field(default=50, ge=1, le=200, description="upload limit of imports")
+    work_order_horizon_days: int = Field(
+        default=30, ge=1, le=365, description="how far ahead recurring work orders are created"
+    )
+    visit_recency: VisitRecency = Field(default_factory=VisitRecency)
+    stages: list[Stage] = Field(default_factory=list, max_length=MAX_STAGES)
+    sources: list[Source] = Field(default_factory=list, max_length=MAX_SOURCES)
+    type_icons: TypeIcons = Field(default_factory=TypeIcons)
+    custom_fields: list[CustomField] = Field(default_factory=list, max_length=MAX_CUSTOM_FIELDS)
     version: int = 0
+
+    # Settings saved before stages and sources were objects held their keys only; missing
+    # lists take the defaults, stage labels in the organisation's language.
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, data: Any) -> Any:
+        return upgrade_lists(data)
+
+    @model_validator(mode="after")
+    def _unique_keys(self) -> TenantSettings:
+        checked_unique(self.stages, "stage")
+        checked_unique(self.sources, "source")
+        checked_unique(self.custom_fields, "custom field")
+        self.stages.sort(key=lambda s: (s.order, s.key))
+        return self
+
+    def stage_keys(self) -> list[str]:
+        return [s.key for s in self.stages]
+
+    def source_keys(self) -> list[str]:
+        return [s.key for s in self.sources]
 
 
 class SettingsUpdate(BaseModel):
@@ -65,9 +107,28 @@ class SettingsUpdate(BaseModel):
     language: Language | None = None
     default_phone_region: Region | None = None
     allow_duplicates: bool | None = None
+    import_max_mb: int | None = Field(default=None, ge=1, le=200)
+    work_order_horizon_days: int | None = Field(default=None, ge=1, le=365)
+    visit_recency: VisitRecencyUpdate | None = None
 
     _tz = field_validator("timezone")(_checked_timezone)
     _region = field_validator("default_phone_region")(_checked_region)
+
+    @field_validator(
+        "name",
+        "timezone",
+        "language",
+        "default_phone_region",
+        "allow_duplicates",
+        "import_max_mb",
+        "work_order_horizon_days",
+        "visit_recency",
+    )
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("cannot be cleared")
+        return value
 
 
 class User(BaseModel):

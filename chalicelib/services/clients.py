@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
+from chalicelib.domain.catalogs import check_custom
 from chalicelib.domain.clients import (
     Client,
     ClientCreate,
@@ -33,7 +36,9 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.principal import Principal
 from chalicelib.domain.profile import ClientProfile, build_profile
-from chalicelib.domain.stats import counter_deltas
+from chalicelib.domain.search import ClientQuery, Listing, Visibility, plan_search
+from chalicelib.domain.stats import ClientStats, counter_deltas, stats_from_counters
+from chalicelib.domain.tenants import TenantSettings
 from chalicelib.domain.timeline import TimelineEvent
 from chalicelib.services.ports import (
     ClientRepository,
@@ -46,7 +51,23 @@ from chalicelib.services.ports import (
 )
 
 Clock = Callable[[], datetime]
-MAX_ATTEMPTS = 10
+MAX_ATTEMPTS = 20  # a burst of creates all race for the next client number
+SETTINGS_TTL_SECONDS = 60.0
+
+
+def day_range(
+    first: date | None, last: date | None, timezone: str
+) -> tuple[datetime | None, datetime | None]:
+    """[start of `first`, start of the day after `last`) in the organisation's zone."""
+    zone = ZoneInfo(timezone)
+
+    def start_of(day: date) -> datetime:
+        return datetime.combine(day, datetime.min.time(), zone)
+
+    return (
+        start_of(first) if first else None,
+        start_of(last + timedelta(days=1)) if last else None,
+    )
 
 
 def backoff(attempt: int) -> None:
@@ -105,6 +126,7 @@ class ClientService:
     def __init__(self, repo: ClientRepository, clock: Clock = utcnow) -> None:
         self.repo = repo
         self.clock = clock
+        self._settings: dict[str, tuple[float, TenantSettings]] = {}
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -113,15 +135,51 @@ class ClientService:
         return self._visible(who, client, client_id)
 
     def _visible(self, who: Principal, client: Client | None, client_id: str) -> Client:
-        if client is None or not who.can_see_client(client.owner_id):
+        if client is None or not who.can_see_client(client.owner_id, client.group_id):
             raise NotFoundError("Client", client_id)
         return client
 
-    def list_clients(
-        self, who: Principal, limit: int, start: dict[str, Any] | None
+    def search(
+        self, who: Principal, query: ClientQuery, limit: int, start: dict[str, Any] | None
     ) -> tuple[list[Client], dict[str, Any] | None]:
-        owner = None if who.sees_all_clients else who.user_id
-        return self.repo.list_clients(who.tenant_id, owner, limit, start)
+        """A page of the clients `who` may see that match `query` (quick search, filters,
+        sort), each pattern served by an index of its own (adapters/client_listing.py)."""
+        if query.owner == "me":
+            query = query.model_copy(update={"owner": who.user_id})
+        search = plan_search(query.q, None) if query.q else None
+        needs_settings = query.created_from or query.created_to or (search and search.kind == "P?")
+        settings = self.tenant_settings(who.tenant_id) if needs_settings else None
+        if search is not None and search.kind == "P?" and settings is not None:
+            search = plan_search(search.value, settings.default_phone_region)
+        created: tuple[datetime | None, datetime | None] = (None, None)
+        if settings is not None:
+            created = day_range(query.created_from, query.created_to, settings.timezone)
+        visibility = None if who.sees_all_clients else Visibility(who.user_id, who.groups)
+        listing = Listing(who.tenant_id, query, created, visibility, search)
+        return self.repo.search_clients(listing, limit, start)
+
+    def tenant_settings(self, tenant: str) -> TenantSettings:
+        """The organisation's settings, read at most once a minute per tenant by a search
+        (its time zone and phone region)."""
+        now = time.monotonic()
+        cached = self._settings.get(tenant)
+        if cached is None or cached[0] < now:
+            cached = (now + SETTINGS_TTL_SECONDS, self.repo.load_context(tenant, []).settings)
+            self._settings[tenant] = cached
+        return cached[1]
+
+    def stats(self, who: Principal) -> ClientStats:
+        """The statistics of the clients `who` can see: one read of the organisation's
+        counters, or for a sales user one Query of the owner-and-group slices."""
+        settings = self.tenant_settings(who.tenant_id)
+        month = self.clock().astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m")
+        if who.sees_all_clients:
+            return stats_from_counters(self.repo.get_counters(who.tenant_id), month)
+        total: Counter[str] = Counter()
+        for (owner, group), counters in self.repo.get_slice_counters(who.tenant_id):
+            if who.can_see_client(owner, group):
+                total.update(counters)
+        return stats_from_counters(dict(total), month)
 
     def timeline(
         self, who: Principal, client_id: str, limit: int, start: dict[str, Any] | None
@@ -138,6 +196,7 @@ class ClientService:
         owner_id = data.owner_id or who.user_id
         if owner_id != who.user_id and not who.sees_all_clients:
             raise ForbiddenError("A sales user can only create clients they are responsible for.")
+        self._check_group(who, data.group_id)
         request_hash = hashlib.sha256(data.model_dump_json().encode()).hexdigest()
         if idempotency_key:
             earlier = self._replay(who, idempotency_key, request_hash)
@@ -187,19 +246,22 @@ class ClientService:
         self, who: Principal, data: ClientCreate, owner_id: str, context: WriteContext
     ) -> Client:
         settings = context.settings
-        self._check_lists(data.stage, data.source, settings.stages, settings.sources)
+        stage = data.stage or settings.stages[0].key  # default: the pipeline's first stage
+        self._check_lists(stage, data.source, settings)
+        custom = self._checked_custom(settings, data.custom, None)
         owner_name = self._owner_name(who, owner_id, context)
         now = self.clock()
-        fields = data.model_dump(exclude={"owner_id", "phone", "custom"})
+        fields = data.model_dump(exclude={"owner_id", "phone", "custom", "stage"})
         return Client(
             **fields,
+            stage=stage,
             id=new_id(),
             number=context.client_seq + 1,
             phone=normalize_phone(data.phone, settings.default_phone_region)
             if data.phone
             else None,
             phone_display=data.phone,
-            custom=data.custom or {},
+            custom=custom,
             owner_id=owner_id,
             owner_name=owner_name,
             created_at=now,
@@ -208,14 +270,29 @@ class ClientService:
             version=1,
         )
 
+    def _check_group(self, who: Principal, group_id: str | None, clearing: bool = False) -> None:
+        if group_id is None and not clearing:
+            return
+        if not who.sees_all_clients:
+            raise ForbiddenError("Only a manager or an admin can put a client in a group.")
+        if group_id is not None and not self.repo.group_exists(who.tenant_id, group_id):
+            raise InvalidInputError.one("group_id", f"no client group {group_id!r}")
+
     @staticmethod
-    def _check_lists(
-        stage: str | None, source: str | None, stages: list[str], sources: list[str]
-    ) -> None:
+    def _check_lists(stage: str | None, source: str | None, settings: TenantSettings) -> None:
+        stages, sources = settings.stage_keys(), settings.source_keys()
         if stage is not None and stage not in stages:
             raise InvalidInputError.one("stage", f"unknown stage {stage!r}; one of {stages}")
         if source is not None and source not in sources:
             raise InvalidInputError.one("source", f"unknown source {source!r}; one of {sources}")
+
+    @staticmethod
+    def _checked_custom(
+        settings: TenantSettings, values: dict[str, Any] | None, before: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """`custom` checked against the organisation's custom field definitions and
+        normalised; `before` (on update): the values the client holds."""
+        return check_custom(settings.custom_fields, values, before)
 
     @staticmethod
     def _owner_name(who: Principal, owner_id: str, context: WriteContext) -> str:
@@ -233,7 +310,7 @@ class ClientService:
         for guard, holder in self.repo.guard_holders(who.tenant_id, guards):
             if holder is None:
                 continue
-            if who.can_see_client(holder.owner_id):
+            if who.can_see_client(holder.owner_id, holder.group_id):
                 conflicts.append(Conflict(guard.field, holder.id, holder.name, holder.owner_name))
             else:
                 conflicts.append(Conflict(guard.field, None, None, holder.owner_name))
@@ -314,9 +391,10 @@ class ClientService:
     ) -> Client:
         settings = context.settings
         if "stage" in changes or "source" in changes:
-            stages, sources = settings.stages, settings.sources
-            self._check_lists(changes.get("stage"), changes.get("source"), stages, sources)
+            self._check_lists(changes.get("stage"), changes.get("source"), settings)
         update: dict[str, Any] = dict(changes)
+        if "custom" in changes:
+            update["custom"] = self._checked_custom(settings, changes["custom"], current.custom)
         if "phone" in changes:
             raw = changes["phone"]
             update["phone"] = normalize_phone(raw, settings.default_phone_region) if raw else None
@@ -325,6 +403,8 @@ class ClientService:
             if not who.sees_all_clients:
                 raise ForbiddenError("Only a manager or an admin can hand a client over.")
             update["owner_name"] = self._owner_name(who, changes["owner_id"], context)
+        if "group_id" in changes and changes["group_id"] != current.group_id:
+            self._check_group(who, changes["group_id"], clearing=True)
         update["updated_at"] = self.clock()
         merged = current.model_dump() | update
         return Client.model_validate(merged)

@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.domain.activities import Activity
 from chalicelib.domain.clients import Client
-from chalicelib.domain.errors import InvalidInputError, NotFoundError
+from chalicelib.domain.errors import NotFoundError
 from chalicelib.domain.exports import (
     COLUMNS,
     TITLES,
+    Column,
     ExportCreate,
     ExportEntity,
     ExportJob,
@@ -28,6 +29,7 @@ from chalicelib.domain.exports import (
     RowContext,
     activity_row,
     client_row,
+    custom_column,
     file_name,
     parse_filters,
     task_row,
@@ -36,6 +38,7 @@ from chalicelib.domain.ids import new_id
 from chalicelib.domain.principal import Principal, Role
 from chalicelib.domain.search import ClientQuery
 from chalicelib.domain.tasks import Task
+from chalicelib.domain.tenants import TenantSettings
 from chalicelib.services.clients import ClientService
 from chalicelib.services.ports import ExportFiles, ExportRepository, ExportRow, TenantRepository
 
@@ -79,9 +82,6 @@ class ExportService:
 
     def start(self, who: Principal, body: ExportCreate) -> ExportJob:
         filters = parse_filters(body.entity, body.filters)
-        if isinstance(filters, ClientQuery) and filters.group is not None:
-            # Client groups arrive with the search index (ClientService.search).
-            raise InvalidInputError.one("filters.group", "client groups are not available yet")
         job = ExportJob(
             id=new_id(),
             entity=body.entity,
@@ -92,7 +92,7 @@ class ExportService:
             created_by=who.user_id,
             created_by_name=who.name or None,
             role=who.role.value,
-            groups=list(who.groups),
+            groups=[] if who.sees_all_clients else list(who.groups),  # as when asked
         )
         if self._estimate(who, job.entity, filters) > self.inline_max_rows:
             self.repo.put_job(who.tenant_id, job)
@@ -170,16 +170,16 @@ class ExportService:
             user_id=job.created_by,
             role=Role(job.role),
             name=job.created_by_name or "",
-            groups=tuple(job.groups),
+            assigned_groups=tuple(job.groups),
         )
         self.repo.put_job(tenant, job.model_copy(update={"state": ExportState.RUNNING}))
         settings = self.tenants.get_settings(tenant)
         language, zone = settings.language.value, settings.timezone
         filters = parse_filters(job.entity, job.filters)
-        ctx = RowContext(language=language, zone=ZoneInfo(zone))
+        ctx, columns = self._layout(settings, job.entity)
         rows = self._rows(who, job.entity, filters, ctx)
         title = TITLES[job.entity][language].capitalize()
-        path, count = self.files.write(job.format.value, title, COLUMNS[job.entity], rows, language)
+        path, count = self.files.write(job.format.value, title, columns, rows, language)
         self.files.upload(path, object_key(tenant, job), job.format.value)
         now = self.clock()
         name = file_name(job.entity, job.format, language, now.astimezone(ZoneInfo(zone)).date())
@@ -195,6 +195,26 @@ class ExportService:
         self.repo.put_job(tenant, done)
         self._audit(tenant, done, "done")
         return done
+
+    @staticmethod
+    def _layout(
+        settings: TenantSettings, entity: ExportEntity
+    ) -> tuple[RowContext, tuple[Column, ...]]:
+        """How rows read in this organisation: its language, time zone, stage and source
+        names, and (for clients) a column per custom field it defines, headed by its label."""
+        language = settings.language.value
+        ctx = RowContext(
+            language=language,
+            zone=ZoneInfo(settings.timezone),
+            stages={s.key: s.label for s in settings.stages},
+            sources={s.key: s.name_es if language == "es" else s.name_en for s in settings.sources},
+            date_fields=frozenset(f.key for f in settings.custom_fields if f.type == "date"),
+        )
+        columns = COLUMNS[entity]
+        if entity is ExportEntity.CLIENTS:
+            defined = [custom_column(f.key, f.label, f.type.value) for f in settings.custom_fields]
+            columns = columns + tuple(defined)
+        return ctx, columns
 
     @staticmethod
     def _audit(tenant: str, job: ExportJob, what: str) -> None:
@@ -228,23 +248,18 @@ class ExportService:
     ) -> Iterator[ExportRow]:
         tags = self.repo.client_tags(who.tenant_id)
         names = {cid: ", ".join(name for _, name in found) for cid, found in tags.items()}
-        ctx = RowContext(ctx.language, ctx.zone, tags=names.get)
-        for page in self.client_pages(who, query, tags, ctx.zone):
+        ctx = ctx.with_(tags=names.get)
+        for page in self.client_pages(who, query):
             for client in page:
                 yield client_row(client, ctx)
 
-    def client_pages(
-        self,
-        who: Principal,
-        query: ClientQuery,
-        tags: dict[str, list[tuple[str, str]]],
-        zone: ZoneInfo,
-    ) -> Iterator[list[Client]]:
-        """The clients `who` may see that match `query`, a page at a time."""
+    def client_pages(self, who: Principal, query: ClientQuery) -> Iterator[list[Client]]:
+        """The clients `who` may see that match `query`, a page at a time: the search of
+        `GET /clients`, with its visibility (own clients and assigned groups for sales)."""
         start: dict[str, Any] | None = None
         while True:
-            page, start = self.clients.list_clients(who, CLIENT_PAGE, start)
-            yield [c for c in page if _matches(query, c, tags, who, zone)]
+            page, start = self.clients.search(who, query, CLIENT_PAGE, start)
+            yield page
             if not start:
                 return
 
@@ -270,7 +285,7 @@ class ExportService:
                 yield from self._record_page(page, ctx, briefs)
             return
         # Sales: the records of each client they may see.
-        for clients in self.client_pages(who, ClientQuery(), {}, ctx.zone):
+        for clients in self.client_pages(who, ClientQuery()):
             for client in clients:
                 own: dict[str, tuple[int | None, str | None]] = {
                     client.id: (client.number, client.name)
@@ -296,41 +311,9 @@ class ExportService:
     def _record_page(
         page: list[Any], ctx: RowContext, briefs: dict[str, tuple[int | None, str | None]]
     ) -> Iterator[ExportRow]:
-        ctx = RowContext(ctx.language, ctx.zone, client=lambda cid: briefs.get(cid, (None, None)))
+        ctx = ctx.with_(client=lambda cid: briefs.get(cid, (None, None)))
         for record in page:
             if isinstance(record, Activity):
                 yield activity_row(record, ctx), {}
             else:
                 yield task_row(record, ctx), {}
-
-
-def _matches(
-    query: ClientQuery,
-    client: Client,
-    tags: dict[str, list[tuple[str, str]]],
-    who: Principal,
-    zone: ZoneInfo,
-) -> bool:
-    """The filters of `query` on one client, until ClientService.search serves them."""
-    wanted = {
-        "type": query.type,
-        "stage": query.stage,
-        "status": query.status,
-        "kind": query.kind,
-        "source": query.source,
-        "owner_id": who.user_id if query.owner == "me" else query.owner,
-    }
-    if any(v is not None and getattr(client, k) != v for k, v in wanted.items()):
-        return False
-    if query.tag and query.tag not in {t for t, _ in tags.get(client.id, [])}:
-        return False
-    created = client.created_at.astimezone(zone).date()
-    if (query.created_from and created < query.created_from) or (
-        query.created_to and created > query.created_to
-    ):
-        return False
-    if query.q:
-        text = query.q.casefold()
-        fields = (client.name, client.legal_name, client.email, client.phone, str(client.number))
-        return any(text in (f or "").casefold() for f in fields)
-    return True

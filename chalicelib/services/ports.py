@@ -14,6 +14,8 @@ from chalicelib.domain.activities import Activity, Note
 from chalicelib.domain.clients import Client
 from chalicelib.domain.exports import Column, ExportJob, Value
 from chalicelib.domain.profile import Summary
+from chalicelib.domain.search import Listing
+from chalicelib.domain.stats import CounterDeltas
 from chalicelib.domain.tags import Tag
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.tenants import TenantSettings, User
@@ -90,7 +92,7 @@ class ClientRepository(Protocol):
         client: Client,
         event: TimelineEvent,
         guards: list[Guard],
-        counters: dict[str, int],
+        counters: CounterDeltas,
         idempotency: IdempotencyRecord | None,
     ) -> None: ...
 
@@ -102,16 +104,24 @@ class ClientRepository(Protocol):
         event: TimelineEvent,
         add_guards: list[Guard],
         drop_guards: list[Guard],
-        counters: dict[str, int],
+        counters: CounterDeltas,
     ) -> None: ...
 
     def delete_client(
-        self, tenant: str, client: Client, guards: list[Guard], counters: dict[str, int]
+        self, tenant: str, client: Client, guards: list[Guard], counters: CounterDeltas
     ) -> None: ...
 
-    def list_clients(
-        self, tenant: str, owner_id: str | None, limit: int, start: dict[str, object] | None
-    ) -> tuple[list[Client], dict[str, object] | None]: ...
+    def search_clients(
+        self, listing: Listing, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Client], dict[str, Any] | None]: ...
+
+    def get_counters(self, tenant: str) -> dict[str, int]: ...
+
+    def get_slice_counters(
+        self, tenant: str
+    ) -> list[tuple[tuple[str, str | None], dict[str, int]]]: ...
+
+    def group_exists(self, tenant: str, group_id: str) -> bool: ...
 
     def guard_holders(
         self, tenant: str, guards: list[Guard]
@@ -133,10 +143,22 @@ class ClientRepository(Protocol):
     ) -> tuple[list[TimelineEvent], dict[str, object] | None]: ...
 
 
+class CounterNotZeroError(Exception):
+    """A settings change that needs a statistics counter at zero (no client in a stage
+    about to be deleted) found it was not."""
+
+    def __init__(self, counter: str, count: int) -> None:
+        super().__init__(f"{counter} = {count}")
+        self.counter = counter
+        self.count = count
+
+
 class TenantRepository(Protocol):
     def get_settings(self, tenant: str) -> TenantSettings: ...
 
-    def save_settings(self, settings: TenantSettings) -> TenantSettings: ...
+    def save_settings(
+        self, settings: TenantSettings, unused: tuple[str, ...] = ()
+    ) -> TenantSettings: ...
 
     def list_users(self, tenant: str) -> list[User]: ...
 
@@ -209,7 +231,13 @@ class RelationsRepository(Protocol):
     def delete_tag(self, tenant: str, tag: Tag) -> list[str]: ...
 
     def set_client_tags(
-        self, tenant: str, client_id: str, add: list[Tag], drop: list[Tag], event: TimelineEvent
+        self,
+        tenant: str,
+        client_id: str,
+        add: list[Tag],
+        drop: list[Tag],
+        event: TimelineEvent,
+        client_created: datetime,
     ) -> None: ...
 
     def get_client_tags(self, tenant: str, client_id: str) -> list[Tag]: ...

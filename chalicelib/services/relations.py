@@ -87,7 +87,9 @@ class RelationsService:
         users: list[str] | None = None,
     ) -> ClientScope:
         scope = self.repo.load_scope(who.tenant_id, client_id, child, users or [])
-        if scope.client is None or not who.can_see_client(scope.client.owner_id):
+        if scope.client is None or not who.can_see_client(
+            scope.client.owner_id, scope.client.group_id
+        ):
             raise NotFoundError("Client", client_id)
         return scope
 
@@ -545,7 +547,8 @@ class RelationsService:
 
     def set_client_tags(self, who: Principal, client_id: str, data: ClientTags) -> list[TagRef]:
         """The client's tags become exactly `tag_ids`."""
-        self._scope(who, client_id)
+        client = self._scope(who, client_id).client
+        assert client is not None  # _scope answers 404 otherwise
         wanted = list(dict.fromkeys(data.tag_ids))
         found = self.repo.get_tags(who.tenant_id, wanted)
         unknown = [t for t in wanted if t not in found]
@@ -564,7 +567,7 @@ class RelationsService:
                 self.clock(),
                 changes={"tags": {"before": before, "after": after}},
             )
-            self.repo.set_client_tags(who.tenant_id, client_id, add, drop, event)
+            self.repo.set_client_tags(who.tenant_id, client_id, add, drop, event, client.created_at)
         return [
             TagRef(id=t.id, name=t.name, color=t.color)
             for t in sorted(found.values(), key=lambda t: t.name.casefold())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
+from chalicelib.domain.catalogs import VisitRecency, relabelled_stages
 from chalicelib.domain.errors import ForbiddenError, VersionConflictError
 from chalicelib.domain.principal import Principal
 from chalicelib.domain.tenants import (
@@ -11,6 +14,8 @@ from chalicelib.domain.tenants import (
     User,
     UserUpsert,
 )
+from chalicelib.services.catalogs import invalid
+from chalicelib.services.clients import retry_on_race
 from chalicelib.services.ports import StaleWriteError, TenantRepository
 
 
@@ -28,11 +33,30 @@ class TenantService:
         return self.repo.get_settings(who.tenant_id)
 
     def update_settings(self, who: Principal, patch: SettingsUpdate) -> TenantSettings:
+        """The fields sent change (the thresholds of `visit_recency` one by one), applied on
+        top of whatever another admin saved meanwhile."""
         _require_admin(who)
-        current = self.repo.get_settings(who.tenant_id)
-        changed = current.model_copy(update=patch.model_dump(exclude_unset=True))
+        changes = patch.model_dump(exclude_unset=True)
+        recency = changes.pop("visit_recency", None)
+
+        def attempt() -> TenantSettings:
+            current = self.repo.get_settings(who.tenant_id)
+            update = dict(changes)
+            language = changes.get("language")
+            if language is not None and language != current.language:
+                update["stages"] = relabelled_stages(
+                    current.stages, current.language.value, language.value
+                )
+            if recency is not None:
+                merged = current.visit_recency.model_dump() | recency
+                try:
+                    update["visit_recency"] = VisitRecency.model_validate(merged)
+                except ValidationError as exc:
+                    raise invalid(exc, "visit_recency") from exc
+            return self.repo.save_settings(current.model_copy(update=update))
+
         try:
-            return self.repo.save_settings(changed)
+            return retry_on_race(attempt, "settings changes")
         except StaleWriteError as exc:
             raise VersionConflictError(None) from exc
 

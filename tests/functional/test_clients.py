@@ -6,6 +6,11 @@ from tests.functional.conftest import new_client, stored
 
 
 def test_create_returns_the_client_with_number_links_and_etag(api):
+    for field in (
+        {"key": "level", "label": "Level", "type": "select", "options": ["B1", "B2"]},
+        {"key": "students", "label": "Students", "type": "number"},
+    ):
+        assert api.post("/settings/custom-fields", field).status == 201
     r = api.post(
         "/clients",
         {

@@ -72,16 +72,24 @@ def by_header(rows: list[Any], header: str) -> list[Any]:
 # --- the workbook ----------------------------------------------------------------------------
 
 
+def define_field(api: Api, key: str, label: str, kind: str = "text") -> None:
+    ok(api.post("/settings/custom-fields", {"key": key, "label": label, "type": kind}), 201)
+
+
 def test_a_clients_workbook_is_typed_frozen_filtered_and_in_the_tenants_language(team):
     admin = team["u-admin"]
     vip = add_tag(admin, "VIP")
     add_tag(admin, "Newsletter")
+    define_field(admin, "school", "Escuela")
+    define_field(admin, "budget", "Presupuesto", "number")
+    define_field(admin, "signed", "Firmado", "date")
     ana = new_client(
         admin,
         name="Ana García",
         email="ana@example.com",
         stars=2,
-        custom={"budget": 1500.5, "school": "Norte", "paid": True},
+        source="web",
+        custom={"budget": 1500.5, "school": "Norte", "signed": "2026-02-01"},
         owner_id="u-luis",
     )
     new_client(admin, name="Bruno Díaz", custom={"school": "Sur"})
@@ -102,13 +110,15 @@ def test_a_clients_workbook_is_typed_frozen_filtered_and_in_the_tenants_language
     rows = list(ws.iter_rows(values_only=True))
     headers = list(rows[0])
     assert headers[:3] == ["Número", "Nombre", "Razón social"]
-    assert {"Etiquetas", "Alta", "budget", "school", "paid"} <= set(headers)
-    assert headers[-3:] == ["budget", "paid", "school"]  # custom fields, each a column
+    assert {"Etiquetas", "Alta", "Etapa", "Origen"} <= set(headers)
+    assert headers[-3:] == ["Escuela", "Presupuesto", "Firmado"]  # each custom field, labelled
     ana_row = next(r for r in rows[1:] if r[1] == "Ana García")
     cell = dict(zip(headers, ana_row, strict=True))
     assert cell["Número"] == ana["number"] and isinstance(cell["Número"], int)
     assert cell["Estrellas"] == 2
-    assert cell["budget"] == 1500.5 and cell["paid"] is True and cell["school"] == "Norte"
+    assert cell["Presupuesto"] == 1500.5 and cell["Escuela"] == "Norte"
+    assert cell["Firmado"] == datetime(2026, 2, 1)  # a date cell
+    assert cell["Etapa"] == "Contacto" and cell["Origen"] == "Web"  # the organisation's words
     assert cell["Etiquetas"] == "VIP"
     assert cell["Tipo"] == "lead" and cell["Estado"] == "activo"
     assert cell["Responsable"] == "Luis Pérez"
@@ -133,6 +143,7 @@ def test_headers_follow_the_organisations_language(team):
 
 def test_text_that_looks_like_a_formula_stays_text_in_xlsx_and_csv(team):
     admin = team["u-admin"]
+    define_field(admin, "note", "note")
     for i, text in enumerate(DANGEROUS):
         new_client(admin, name=f"Client {i}", notes=text, custom={"note": text})
 
@@ -145,14 +156,16 @@ def test_text_that_looks_like_a_formula_stays_text_in_xlsx_and_csv(team):
     # turn a bare CR into LF); Excel decodes it, openpyxl leaves it as it is.
     as_read = sorted(t.replace("\r", "_x000D_") for t in DANGEROUS)
     assert sorted(by_header(rows, "Notas")) == as_read
-    assert sorted(by_header(rows, "note")) == as_read
+    stripped = sorted(t.strip() for t in DANGEROUS)  # custom text values are stored stripped
+    assert sorted(by_header(rows, "note")) == stripped
     for row in book.active.iter_rows(min_row=2):
         assert all(c.data_type == "s" for c in row if isinstance(c.value, str))
 
     table = csv_rows(export(admin, "clients", "csv"))
     legal = by_header(table, "Notas")
     assert sorted(legal) == sorted("'" + t for t in DANGEROUS)
-    assert sorted(by_header(table, "note")) == sorted("'" + t for t in DANGEROUS)
+    quoted = sorted(("'" + t if t[0] in "=+-@" else t) for t in stripped)
+    assert sorted(by_header(table, "note")) == quoted
     assert all(not v.startswith(("=", "+", "-", "@", "\t", "\r", "\n")) for v in legal)
     assert by_header(table, "Número") == [str(n) for n in range(len(DANGEROUS), 0, -1)]
 

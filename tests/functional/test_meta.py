@@ -6,6 +6,7 @@ import pytest
 
 from app import app
 from chalicelib.api.routing import ROUTE_SPECS
+from chalicelib.domain.search import ClientQuery
 
 
 def test_health_needs_no_token_and_reports_the_table(api):
@@ -45,7 +46,8 @@ def test_openapi_describes_bodies_and_problems(api):
     assert create["security"] == [{"bearer": []}]
     problem = create["responses"]["400"]["content"]["application/problem+json"]["schema"]
     assert problem == {"$ref": "#/components/schemas/Problem"}
-    assert {p["name"] for p in doc["paths"]["/clients"]["get"]["parameters"]} == {"limit", "cursor"}
+    listed = {p["name"] for p in doc["paths"]["/clients"]["get"]["parameters"]}
+    assert listed == {*ClientQuery.model_fields, "limit", "cursor"}
     assert doc["paths"]["/health"]["get"]["security"] == []
 
 

@@ -35,10 +35,13 @@ from chalicelib.adapters.keys import created_sort, event_sk
 from chalicelib.config import Settings
 from chalicelib.domain.clients import Client
 from chalicelib.domain.profile import Summary
+from chalicelib.domain.search import Listing
+from chalicelib.domain.stats import CounterDeltas
 from chalicelib.domain.tags import Tag
 from chalicelib.domain.tenants import TenantSettings, User
 from chalicelib.domain.timeline import TimelineEvent
 from chalicelib.services.ports import (
+    CounterNotZeroError,
     Guard,
     GuardTakenError,
     IdempotencyKeyTakenError,
@@ -77,6 +80,8 @@ class FakeTenantRepository:
         self.defaults = defaults or Settings()
         self._settings: dict[str, TenantSettings] = {}
         self._users: dict[str, dict[str, User]] = defaultdict(dict)
+        # a statistics counter of a tenant; FakeClientRepository answers with its own
+        self.counts: Callable[[str, str], int] = lambda tenant, name: 0
 
     def get_settings(self, tenant: str) -> TenantSettings:
         stored = self._settings.get(tenant)
@@ -90,11 +95,18 @@ class FakeTenantRepository:
             default_phone_region=d.default_phone_region,
         )
 
-    def save_settings(self, settings: TenantSettings) -> TenantSettings:
-        """Conditional on the version read (0: no settings saved yet); stores version + 1."""
+    def save_settings(
+        self, settings: TenantSettings, unused: tuple[str, ...] = ()
+    ) -> TenantSettings:
+        """Conditional on the version read (0: no settings saved yet) and on the counters
+        named in `unused` being zero; stores version + 1."""
         stored = self._settings.get(settings.tenant_id)
         if (stored.version if stored else 0) != settings.version:
             raise StaleWriteError("settings changed")
+        for name in unused:
+            count = self.counts(settings.tenant_id, name)
+            if count > 0:
+                raise CounterNotZeroError(name, count)
         saved = settings.model_copy(update={"version": settings.version + 1}, deep=True)
         self._settings[settings.tenant_id] = saved
         return saved.model_copy(deep=True)
@@ -123,6 +135,8 @@ class _TenantData:
     numbers: dict[int, str] = field(default_factory=dict)
     client_seq: int | None = None  # None: the counters item has no sequence yet
     counters: dict[str, int] = field(default_factory=dict)
+    slices: dict[tuple[str, str | None], dict[str, int]] = field(default_factory=dict)
+    groups: set[str] = field(default_factory=set)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
 
 
@@ -130,6 +144,7 @@ class FakeClientRepository:
     def __init__(self, tenants: FakeTenantRepository | None = None) -> None:
         self.tenants = tenants or FakeTenantRepository()
         self._data: dict[str, _TenantData] = defaultdict(_TenantData)
+        self.tenants.counts = lambda tenant, name: self._data[tenant].counters.get(name, 0)
         self._hooks: dict[str, list[Callable[[], object]]] = defaultdict(list)
         self.committed: list[str] = []  # the writes that went through, in order
 
@@ -174,17 +189,37 @@ class FakeClientRepository:
     ) -> tuple[Client | None, WriteContext]:
         return self.get_client(tenant, client_id), self.load_context(tenant, user_ids)
 
-    def list_clients(
-        self, tenant: str, owner_id: str | None, limit: int, start: dict[str, object] | None
+    def search_clients(
+        self, listing: Listing, limit: int, start: dict[str, object] | None
     ) -> tuple[list[Client], dict[str, object] | None]:
-        self._enter("list_clients")
-        clients = [
-            c.model_copy(deep=True)
-            for c in self._data[tenant].clients.values()
-            if owner_id is None or c.owner_id == owner_id
-        ]
+        """Filters, visibility and the newest-first order (quick search is the real
+        repository's, tested against DynamoDB)."""
+        self._enter("search_clients")
+        query, seen_by = listing.query, listing.visibility
+        wanted = {k: v for k, v in query.filters().items() if k not in ("q", "tag")}
+        names = {"owner": "owner_id", "group": "group_id"}
+
+        def keep(c: Client) -> bool:
+            data = c.model_dump(mode="json")
+            if any(data.get(names.get(k, k)) != str(v) for k, v in wanted.items()):
+                return False
+            return seen_by is None or seen_by.sees(c)
+
+        clients = [c.model_copy(deep=True) for c in self._data[listing.tenant].clients.values()]
+        clients = [c for c in clients if keep(c)]
         clients.sort(key=lambda c: created_sort(_ts(c.created_at), c.id), reverse=True)
         return _page(clients, limit, start)
+
+    def get_counters(self, tenant: str) -> dict[str, int]:
+        return dict(self._data[tenant].counters)
+
+    def get_slice_counters(
+        self, tenant: str
+    ) -> list[tuple[tuple[str, str | None], dict[str, int]]]:
+        return [(k, dict(v)) for k, v in self._data[tenant].slices.items()]
+
+    def group_exists(self, tenant: str, group_id: str) -> bool:
+        return group_id in self._data[tenant].groups
 
     def list_events(
         self,
@@ -228,7 +263,7 @@ class FakeClientRepository:
         client: Client,
         event: TimelineEvent,
         guards: list[Guard],
-        counters: dict[str, int],
+        counters: CounterDeltas,
         idempotency: IdempotencyRecord | None,
     ) -> None:
         self._enter("create_client")
@@ -266,7 +301,7 @@ class FakeClientRepository:
         event: TimelineEvent,
         add_guards: list[Guard],
         drop_guards: list[Guard],
-        counters: dict[str, int],
+        counters: CounterDeltas,
     ) -> None:
         self._enter("update_client")
         data = self._data[tenant]
@@ -288,7 +323,7 @@ class FakeClientRepository:
         self.committed.append("update_client")
 
     def delete_client(
-        self, tenant: str, client: Client, guards: list[Guard], counters: dict[str, int]
+        self, tenant: str, client: Client, guards: list[Guard], counters: CounterDeltas
     ) -> None:
         self._enter("delete_client")
         data = self._data[tenant]
@@ -321,6 +356,10 @@ class FakeClientRepository:
         events.sort(key=lambda e: event_sk(_ts(e.at), e.id), reverse=True)
 
     @staticmethod
-    def _add_counters(data: _TenantData, counters: dict[str, int]) -> None:
-        for name, delta in counters.items():
+    def _add_counters(data: _TenantData, counters: CounterDeltas) -> None:
+        for name, delta in counters.tenant.items():
             data.counters[name] = data.counters.get(name, 0) + delta
+        for key, deltas in counters.slices.items():
+            slice_ = data.slices.setdefault(key, {})
+            for name, delta in deltas.items():
+                slice_[name] = slice_.get(name, 0) + delta

@@ -20,6 +20,7 @@ from chalicelib.domain.errors import (
     VersionConflictError,
 )
 from chalicelib.domain.principal import Principal, Role
+from chalicelib.domain.search import ClientQuery
 from chalicelib.domain.stats import counter_names
 from chalicelib.domain.tenants import User
 from chalicelib.services.clients import ClientService
@@ -258,7 +259,7 @@ def test_a_create_that_loses_the_number_to_another_takes_the_next_one(
     slower = create(service, name="Slower")
 
     assert slower.number == 2
-    clients, _ = service.list_clients(ADMIN, 10, None)
+    clients, _ = service.search(ADMIN, ClientQuery(), 10, None)
     assert sorted((c.number, c.name) for c in clients) == [(1, "Quicker"), (2, "Slower")]
 
 
@@ -272,12 +273,12 @@ def test_a_salesperson_lists_only_their_clients_newest_first_page_by_page(
         create(service, LUIS, name=f"Luis {i}")
     create(service, SARA, name="Sara's")
 
-    first, cursor = service.list_clients(LUIS, 2, None)
-    second, end = service.list_clients(LUIS, 2, cursor)
+    first, cursor = service.search(LUIS, ClientQuery(), 2, None)
+    second, end = service.search(LUIS, ClientQuery(), 2, cursor)
 
     assert [c.name for c in first + second] == ["Luis 2", "Luis 1", "Luis 0"]
     assert end is None
-    everyone, _ = service.list_clients(MANAGER, 50, None)
+    everyone, _ = service.search(MANAGER, ClientQuery(), 50, None)
     assert len(everyone) == 4
 
 
@@ -494,7 +495,7 @@ def test_counters_equal_a_recount_of_the_remaining_clients(
     service.delete(ADMIN, b.id)
     create(service, SARA, name="D", source="referral")
 
-    remaining, _ = service.list_clients(ADMIN, 50, None)
+    remaining, _ = service.search(ADMIN, ClientQuery(), 50, None)
     timezone = tenants.get_settings(TENANT).timezone
     recount = Counter(name for client in remaining for name in counter_names(client, timezone))
     # DynamoDB's ADD keeps a counter that went back to 0; a recount has no such entry.

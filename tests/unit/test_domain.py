@@ -21,7 +21,7 @@ from chalicelib.domain.clients import Client, ClientCreate, field_changes
 from chalicelib.domain.contact import email_key, normalize_email, normalize_phone
 from chalicelib.domain.errors import InvalidInputError, UnauthorizedError
 from chalicelib.domain.principal import Principal, Role
-from chalicelib.domain.stats import counter_deltas
+from chalicelib.domain.stats import CounterDeltas, counter_deltas
 from local.tokens import SigningKey, generate_key, mint
 
 # --- phones and emails ---------------------------------------------------------------------
@@ -107,7 +107,7 @@ def client(**fields: Any) -> Client:
 
 
 def test_a_new_client_adds_one_to_each_of_its_counters_in_the_tenants_month() -> None:
-    assert counter_deltas(None, client(), "Europe/Madrid") == {
+    assert counter_deltas(None, client(), "Europe/Madrid").tenant == {
         "n_total": 1,
         "n_type_lead": 1,
         "n_stage_contact": 1,
@@ -122,18 +122,39 @@ def test_a_change_of_stage_moves_one_client_between_two_counters() -> None:
     before = client()
     after = client(stage="won", version=2)
 
-    assert counter_deltas(before, after, "Europe/Madrid") == {
-        "n_stage_contact": -1,
-        "n_stage_won": 1,
-    }
+    moved = {"n_stage_contact": -1, "n_stage_won": 1}
+    assert counter_deltas(before, after, "Europe/Madrid") == CounterDeltas(
+        tenant=moved, slices={("u-1", None): moved}
+    )
 
 
 def test_a_change_that_no_counter_sees_moves_nothing() -> None:
-    assert counter_deltas(client(), client(name="Ana María", stars=3), "UTC") == {}
+    assert not counter_deltas(client(), client(name="Ana María", stars=3), "UTC")
+
+
+def test_a_conversion_counts_as_won_in_the_month_of_the_organisation() -> None:
+    converted = datetime(2026, 3, 31, 22, 30, tzinfo=UTC)  # April in Madrid
+    after = client(type="client", converted_at=converted)
+
+    assert counter_deltas(client(), after, "Europe/Madrid").tenant == {
+        "n_type_lead": -1,
+        "n_type_client": 1,
+        "n_won_2026-04": 1,
+    }
+
+
+def test_a_hand_over_moves_the_client_from_one_slice_to_another() -> None:
+    after = client(owner_id="u-2", group_id="g1")
+
+    deltas = counter_deltas(client(), after, "UTC")
+
+    assert deltas.tenant == {}
+    assert deltas.slices[("u-1", None)]["n_total"] == -1
+    assert deltas.slices[("u-2", "g1")]["n_total"] == 1
 
 
 def test_a_deleted_client_takes_one_from_each_of_its_counters() -> None:
-    deltas = counter_deltas(client(source="web"), None, "UTC")
+    deltas = counter_deltas(client(source="web"), None, "UTC").tenant
 
     assert deltas["n_source_web"] == -1
     assert deltas["n_created_2026-01"] == -1
@@ -261,7 +282,6 @@ def test_a_valid_id_token_names_tenant_user_and_role(key: SigningKey, settings: 
         role=Role.SALES,
         name="Luis Pérez",
         email="u-luis@acme.example",
-        groups=("sales",),
     )
 
 

@@ -94,3 +94,19 @@ def test_csv_has_a_bom_typed_text_and_inert_formulas(tmp_path):
     assert header[0] == "Número" and header[-1] == "ok"
     assert row[0] == "7" and row[1] == "'=cmd" and row[2] == ""
     assert row[18] == "2026-03-01 09:30:00" and row[20] == "'-x" and row[21] == "TRUE"
+
+
+def test_defined_custom_fields_come_first_in_their_order_then_the_others(tmp_path):
+    from chalicelib.domain.exports import custom_column
+
+    columns = (
+        Column("name", "Nombre", "Name"),
+        custom_column("z_last", "Zeta", "number"),
+        custom_column("a_first", "Alfa", "date"),
+    )
+    spool = Spool(columns, str(tmp_path))
+    spool.add([(["Ana"], {"a_first": date(2026, 1, 2), "old": "x"}), (["Bo"], {"z_last": 3})])
+    assert [c.header("es") for c in spool.all_columns] == ["Nombre", "Zeta", "Alfa", "old"]
+    assert [c.kind for c in spool.all_columns][1:3] == [Kind.NUMBER, Kind.DATE]
+    assert list(spool.rows()) == [["Ana", None, date(2026, 1, 2), "x"], ["Bo", 3, None, None]]
+    spool.close()

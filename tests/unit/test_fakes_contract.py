@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.domain.clients import Client
+from chalicelib.domain.search import ClientQuery, Listing
+from chalicelib.domain.stats import CounterDeltas
 from chalicelib.domain.timeline import TimelineEvent
 from chalicelib.services.ports import (
     ClientRepository,
@@ -70,7 +72,9 @@ def add(
     guards: list[Guard] | None = None,
     idem: IdempotencyRecord | None = None,
 ) -> Client:
-    repo.create_client(T, client, event(client, "created"), guards or [], {"n_total": 1}, idem)
+    repo.create_client(
+        T, client, event(client, "created"), guards or [], CounterDeltas({"n_total": 1}), idem
+    )
     return client
 
 
@@ -82,7 +86,9 @@ def rename(
     drop: list[Guard] | None = None,
 ) -> Client:
     after = before.model_copy(update={"name": name})
-    repo.update_client(T, before, after, event(before, "updated", 1), add or [], drop or [], {})
+    repo.update_client(
+        T, before, after, event(before, "updated", 1), add or [], drop or [], CounterDeltas()
+    )
     return after
 
 
@@ -163,7 +169,7 @@ def test_deleting_a_client_removes_its_events_and_frees_its_guards(
 ) -> None:
     ana = add(repo, make(1), [EMAIL, PHONE])
 
-    repo.delete_client(T, ana, [EMAIL, PHONE], {"n_total": -1})
+    repo.delete_client(T, ana, [EMAIL, PHONE], CounterDeltas({"n_total": -1}))
 
     assert repo.get_client(T, ana.id) is None
     assert repo.list_events(T, ana.id, 10, None)[0] == []
@@ -176,7 +182,7 @@ def test_a_delete_of_a_stale_version_is_refused(repo: ClientRepository) -> None:
     rename(repo, ana, "Renamed")
 
     with pytest.raises(StaleWriteError):
-        repo.delete_client(T, ana, [], {"n_total": -1})
+        repo.delete_client(T, ana, [], CounterDeltas({"n_total": -1}))
 
     assert repo.get_client(T, ana.id) is not None
 
@@ -191,7 +197,8 @@ def test_clients_are_listed_newest_first_page_by_page(
     seen: list[int] = []
     start = None
     for _ in range(10):
-        page, start = repo.list_clients(T, owner, 2, start)
+        query = ClientQuery(owner=owner)
+        page, start = repo.search_clients(Listing(T, query), 2, start)
         seen += [c.number for c in page]
         if start is None:
             break
