@@ -498,3 +498,26 @@ def test_the_export_queue_outlasts_its_worker():
     assert template()["Globals"]["Function"]["Environment"]["Variables"]["EXPORT_QUEUE_URL"] == {
         "Ref": "ExportQueue"
     }
+
+
+def test_a_sales_user_exports_their_groups_clients_too_even_when_queued(team, chalice_client):
+    admin, luis = team["u-admin"], team["u-luis"]
+    north = ok(admin.post("/groups", {"name": "North", "user_ids": ["u-luis"]}), 201)
+    grouped = new_client(admin, name="In North", owner_id="u-sara", group_id=north["id"])
+    new_client(admin, name="Sara only", owner_id="u-sara")
+    new_client(luis, name="Luis own")
+    add_task(admin, grouped["id"], description="north task")
+    names = by_header(sheet_rows(export(luis, "clients")), "Nombre")
+    assert sorted(names) == ["In North", "Luis own"]
+    assert by_header(sheet_rows(export(luis, "clients", group=north["id"])), "Nombre") == [
+        "In North"
+    ]
+    assert by_header(sheet_rows(export(luis, "tasks")), "Descripción") == ["north task"]
+
+    deps.export_service().inline_max_rows = 1  # the worker rebuilds luis with his groups
+    job = ok(luis.post("/exports", {"entity": "clients"}), 202)
+    run_worker(chalice_client)
+    assert sorted(by_header(sheet_rows(ok(luis.get(f"/exports/{job['id']}"))), "Nombre")) == [
+        "In North",
+        "Luis own",
+    ]
