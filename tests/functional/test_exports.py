@@ -521,3 +521,13 @@ def test_a_sales_user_exports_their_groups_clients_too_even_when_queued(team, ch
         "In North",
         "Luis own",
     ]
+
+
+def test_records_of_a_deleted_client_left_behind_are_not_exported(team):
+    admin = team["u-admin"]
+    gone, kept = new_client(admin, name="Gone"), new_client(admin, name="Kept")
+    add_activity(admin, gone["id"], notes="orphan")
+    add_activity(admin, kept["id"], notes="kept")
+    key = {"PK": {"S": f"T#acme#C#{gone['id']}"}, "SK": {"S": "#CLIENT"}}
+    boto3.client("dynamodb").delete_item(TableName=get_settings().table_name, Key=key)
+    assert by_header(sheet_rows(export(admin, "activities")), "Notas") == ["kept"]
