@@ -390,6 +390,7 @@ class ExportJobItem(Item, discriminator="export"):
     groups = ListAttribute[str](null=True)
     error = UnicodeAttribute(null=True)
     file_name = UnicodeAttribute(null=True)
+    request_hash = UnicodeAttribute(null=True)
 
 
 _MODELS: tuple[type[Item], ...] = (

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import GlobalSecondaryIndex
 
@@ -62,6 +62,7 @@ def job_to_item(tenant: str, job: ExportJob) -> ExportJobItem:
         groups=job.groups or None,
         error=job.error,
         file_name=job.file_name,
+        request_hash=job.request_hash,
     )
 
 
@@ -81,6 +82,7 @@ def job_from_item(item: ExportJobItem) -> ExportJob:
         groups=list(item.groups or []),
         error=item.error,
         file_name=item.file_name,
+        request_hash=item.request_hash,
     )
 
 
@@ -103,6 +105,17 @@ class DynamoExportRepository:
     def put_job(self, tenant: str, job: ExportJob) -> None:
         bind()
         job_to_item(tenant, job).save()
+
+    def create_job(self, tenant: str, job: ExportJob) -> bool:
+        """Record a new job; False when one with its id exists already."""
+        bind()
+        try:
+            job_to_item(tenant, job).save(condition=Item.pk.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def get_job(self, tenant: str, job_id: str) -> ExportJob | None:
         bind()

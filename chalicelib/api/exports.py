@@ -24,11 +24,13 @@ exports_bp = Blueprint(__name__)
     body=ExportCreate,
     response=ExportJob,
     status=201,
-    errors=(400,),
+    headers=("Idempotency-Key",),
+    errors=(400, 422),
 )
 def create_export() -> Response:
     req = Req(exports_bp)
-    job = export_service().start(req.principal, req.body(ExportCreate))
+    body, key = req.body(ExportCreate), req.idempotency_key()
+    job = export_service().start(req.principal, body, key)
     status = 201 if job.state is ExportState.DONE else 202
     return json_response(job, status, {"Location": f"/exports/{job.id}"})
 

@@ -121,6 +121,7 @@ class ExportJob(BaseModel):
     created_by_name: str | None = None
     role: str = Field(exclude=True)
     groups: list[str] = Field(default_factory=list, exclude=True)
+    request_hash: str | None = Field(default=None, exclude=True)  # for Idempotency-Key
     error: str | None = None
     file_name: str | None = Field(default=None, description="the name the download gets")
     download_url: str | None = Field(default=None, description="presigned, once done")

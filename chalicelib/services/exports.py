@@ -8,6 +8,7 @@ finished job. The job is the export's audit record: who exported what and how ma
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.domain.activities import Activity
 from chalicelib.domain.clients import Client
-from chalicelib.domain.errors import NotFoundError
+from chalicelib.domain.errors import IdempotencyKeyReusedError, NotFoundError
 from chalicelib.domain.exports import (
     COLUMNS,
     TITLES,
@@ -40,7 +41,13 @@ from chalicelib.domain.search import ClientQuery
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.tenants import TenantSettings
 from chalicelib.services.clients import ClientService
-from chalicelib.services.ports import ExportFiles, ExportRepository, ExportRow, TenantRepository
+from chalicelib.services.ports import (
+    ExportFiles,
+    ExportRepository,
+    ExportRow,
+    StaleWriteError,
+    TenantRepository,
+)
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +87,22 @@ class ExportService:
 
     # --- asking ------------------------------------------------------------------------------
 
-    def start(self, who: Principal, body: ExportCreate) -> ExportJob:
+    def start(
+        self, who: Principal, body: ExportCreate, idempotency_key: str | None = None
+    ) -> ExportJob:
+        """Record the export, then write it now or queue it. With an Idempotency-Key a retry
+        answers the export the first request made (a different body: 422)."""
         filters = parse_filters(body.entity, body.filters)
+        request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+        job_id = new_id()
+        if idempotency_key:
+            seed = f"{who.user_id}\n{idempotency_key}".encode()
+            job_id = hashlib.sha256(seed).hexdigest()[:32]
+            earlier = self.repo.get_job(who.tenant_id, job_id)
+            if earlier is not None:
+                return self._replay(who, earlier, request_hash)
         job = ExportJob(
-            id=new_id(),
+            id=job_id,
             entity=body.entity,
             format=body.format,
             filters=filters.model_dump(mode="json", by_alias=True, exclude_none=True),
@@ -93,9 +112,15 @@ class ExportService:
             created_by_name=who.name or None,
             role=who.role.value,
             groups=[] if who.sees_all_clients else list(who.groups),  # as when asked
+            request_hash=request_hash,
         )
-        if self._estimate(who, job.entity, filters) > self.inline_max_rows:
-            self.repo.put_job(who.tenant_id, job)
+        large = self._estimate(who, job.entity, filters) > self.inline_max_rows
+        if not self.repo.create_job(who.tenant_id, job):  # the same key, at the same time
+            earlier = self.repo.get_job(who.tenant_id, job_id)
+            if earlier is None:
+                raise StaleWriteError("the export was recorded and removed meanwhile")
+            return self._replay(who, earlier, request_hash)
+        if large:
             self.files.enqueue({"tenant": who.tenant_id, "job": job.id})
             self._audit(who.tenant_id, job, "queued")
             return job
@@ -105,6 +130,14 @@ class ExportService:
             self._fail(who.tenant_id, job, exc)  # recorded, then a 500: a bug or an outage
             raise
         return self._with_url(who.tenant_id, done)
+
+    def _replay(self, who: Principal, earlier: ExportJob, request_hash: str) -> ExportJob:
+        if earlier.request_hash != request_hash:
+            raise IdempotencyKeyReusedError(
+                "This Idempotency-Key was already used with a different body; "
+                "use a new key for a new export."
+            )
+        return self._with_url(who.tenant_id, earlier)
 
     def _estimate(self, who: Principal, entity: ExportEntity, filters: Any) -> int:
         """An upper bound of the rows: the tenant's client counter, or a count of the

@@ -531,3 +531,20 @@ def test_records_of_a_deleted_client_left_behind_are_not_exported(team):
     key = {"PK": {"S": f"T#acme#C#{gone['id']}"}, "SK": {"S": "#CLIENT"}}
     boto3.client("dynamodb").delete_item(TableName=get_settings().table_name, Key=key)
     assert by_header(sheet_rows(export(admin, "activities")), "Notas") == ["kept"]
+
+
+def test_an_idempotency_key_replays_the_first_export(team):
+    admin, luis = team["u-admin"], team["u-luis"]
+    new_client(admin)
+    body = {"entity": "clients", "format": "csv"}
+    key = {"Idempotency-Key": "export-1"}
+    first = ok(admin.post("/exports", body, headers=key), 201)
+    again = ok(admin.post("/exports", body, headers=key), 201)
+    assert again["id"] == first["id"] and again["finished_at"] == first["finished_at"]
+    assert again["download_url"]
+    assert len(ok(admin.get("/exports"))["items"]) == 1
+    other = admin.post("/exports", {"entity": "tasks"}, headers=key)
+    assert other.status == 422, other
+    assert ok(luis.post("/exports", body, headers=key), 201)["id"] != first["id"]  # per user
+    bad = admin.post("/exports", body, headers={"Idempotency-Key": "no spaces"})
+    assert bad.status == 400 and bad.body["errors"][0]["field"] == "Idempotency-Key"
