@@ -13,6 +13,7 @@ from chalicelib.api.openapi import openapi_bp
 from chalicelib.api.tags import tags_bp
 from chalicelib.api.tasks import tasks_bp
 from chalicelib.api.tenants import tenants_bp
+from chalicelib.api.work_orders import work_orders_bp
 
 app = Chalice(app_name="crm")
 app.register_blueprint(auth_bp)
@@ -25,4 +26,5 @@ app.register_blueprint(tags_bp)
 app.register_blueprint(groups_bp)
 app.register_blueprint(openapi_bp)
 app.register_blueprint(exports_bp)
+app.register_blueprint(work_orders_bp)
 app.register_blueprint(catalogs_bp)

@@ -125,6 +125,7 @@ def client_to_item(tenant: str, client: Client, *, new: bool = False) -> ClientI
         updated_at=stored_ts(client.updated_at),
         created_by=client.created_by,
         guarded=client.guarded or None,
+        last_visit_at=sort_ts(client.last_visit_at) if client.last_visit_at else None,
         **versioned,
     )
     for name, value in listing_keys(tenant, client).items():
@@ -172,6 +173,7 @@ def client_from_item(item: ClientItem) -> Client:
         created_by=item.created_by,
         version=int(item.version or 0),
         guarded=list(item.guarded or []),
+        last_visit_at=datetime.fromisoformat(item.last_visit_at) if item.last_visit_at else None,
     )
 
 

@@ -216,6 +216,7 @@ class ClientItem(Item, discriminator="client"):
     updated_at = UnicodeAttribute()
     created_by = UnicodeAttribute()
     guarded = ListAttribute[str](null=True)  # fields whose uniqueness guard this client holds
+    last_visit_at = UnicodeAttribute(null=True)  # the latest completed work order
     version = VersionAttribute()
 
 
@@ -393,6 +394,57 @@ class ExportJobItem(Item, discriminator="export"):
     request_hash = UnicodeAttribute(null=True)
 
 
+class WorkOrderItem(Item, discriminator="work_order"):
+    """A visit to a client; `version` is managed by the repository's own conditions."""
+
+    work_order_id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    client_name = UnicodeAttribute()
+    title = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    scheduled_at = UnicodeAttribute()
+    duration_minutes = NumberAttribute()
+    technician_id = UnicodeAttribute(null=True)
+    technician_name = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    notes = UnicodeAttribute(null=True)
+    completed_at = UnicodeAttribute(null=True)
+    recurrence_id = UnicodeAttribute(null=True)
+    occurrence = UnicodeAttribute(null=True)
+    detached = BooleanAttribute(default=False)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    version = NumberAttribute()
+
+
+class RecurrenceItem(Item, discriminator="recurrence"):
+    """A recurrence rule; while it has occurrences ahead it sits in the due index (GSI1)."""
+
+    recurrence_id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    client_name = UnicodeAttribute()
+    rrule = UnicodeAttribute()
+    start_date = UnicodeAttribute()
+    time = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    until = UnicodeAttribute(null=True)
+    max_count = NumberAttribute(null=True, attr_name="count")  # `count` is Model.count
+    title = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    duration_minutes = NumberAttribute()
+    technician_id = UnicodeAttribute(null=True)
+    technician_name = UnicodeAttribute(null=True)
+    materialized_through = UnicodeAttribute(null=True)
+    next_due = UnicodeAttribute(null=True)
+    pending_rewrite = BooleanAttribute(default=False)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    version = NumberAttribute()
+
+
 _MODELS: tuple[type[Item], ...] = (
     Item,
     ClientItem,
@@ -410,6 +462,8 @@ _MODELS: tuple[type[Item], ...] = (
     TagItem,
     ClientTagItem,
     ExportJobItem,
+    WorkOrderItem,
+    RecurrenceItem,
     SearchItem,
     GroupItem,
 )

@@ -247,3 +247,50 @@ def activities_of_tenant(tenant: str) -> str:
 def tasks_of_tenant(tenant: str) -> str:
     """GSI3 of tasks: every task of a tenant (pending or not) by when it falls due."""
     return f"T#{tenant}#TASKS"
+
+
+# Work orders and recurrence rules (in the client's item collection).
+WORK_ORDER_PREFIX, RECURRENCE_PREFIX = "WO#", "REC#"
+
+
+def work_order_sk(own_id: str) -> str:
+    """A hand-made order's own id orders by creation; a generated one's is
+    `<rule own id>-<YYYYMMDD>`, so a rule's orders are one key range of the collection."""
+    return f"{WORK_ORDER_PREFIX}{own_id}"
+
+
+def recurrence_sk(own_id: str) -> str:
+    return f"{RECURRENCE_PREFIX}{own_id}"
+
+
+def generated_order_own_id(rule_own_id: str, local_date: str) -> str:
+    """The deterministic own id of the order for one occurrence (rule + local date)."""
+    return f"{rule_own_id}-{local_date.replace('-', '')}"
+
+
+def work_orders_of_tenant(tenant: str) -> str:
+    """GSI1: a tenant's work orders by scheduled instant."""
+    return f"T#{tenant}#WO"
+
+
+def work_orders_by_technician(tenant: str, technician_id: str) -> str:
+    """GSI2: one technician's work orders by scheduled instant."""
+    return f"T#{tenant}#TECH#{technician_id}"
+
+
+def work_orders_of_client(tenant: str, client_id: str) -> str:
+    """GSI3: a client's work orders by scheduled instant."""
+    return f"T#{tenant}#C#{client_id}#WO"
+
+
+RULE_DUE_SHARDS = 4
+
+
+def rules_due(shard: int) -> str:
+    """GSI1 (sparse, cross-tenant): recurrence rules by the instant the materializer must
+    extend them; sharded so no single partition takes every rule's writes."""
+    return f"WODUE#{shard}"
+
+
+def rule_due_sort(due_at: str, tenant: str, rule_id: str) -> str:
+    return f"{due_at}#{tenant}#{rule_id}"

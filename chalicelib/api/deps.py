@@ -11,6 +11,7 @@ from chalicelib.services.exports import ExportService
 from chalicelib.services.groups import GroupService
 from chalicelib.services.relations import RelationsService
 from chalicelib.services.tenants import TenantService
+from chalicelib.services.work_orders import WorkOrderService
 
 
 @lru_cache(maxsize=1)
@@ -54,12 +55,20 @@ def catalog_service() -> CatalogService:
     return CatalogService(DynamoTenantRepository())
 
 
+@lru_cache(maxsize=1)
+def work_order_service() -> WorkOrderService:
+    from chalicelib.adapters.work_orders_repo import DynamoWorkOrderRepository
+
+    return WorkOrderService(DynamoWorkOrderRepository(), client_service())
+
+
 def reset() -> None:
     client_service.cache_clear()
     tenant_service.cache_clear()
     relations_service.cache_clear()
     group_service.cache_clear()
     catalog_service.cache_clear()
+    work_order_service.cache_clear()
     export_service.cache_clear()
 
 

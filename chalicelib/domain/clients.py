@@ -213,6 +213,9 @@ class Client(BaseModel):
     custom: dict[str, Any] = Field(default_factory=dict)
     converted_at: datetime | None = Field(default=None, description="when it became a client")
     student_id: str | None = Field(default=None, description="linked academic record")
+    last_visit_at: datetime | None = Field(
+        default=None, description="when the latest completed work order was done (read-only)"
+    )
     created_at: datetime
     updated_at: datetime
     created_by: str

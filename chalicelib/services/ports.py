@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.activities import Activity, Note
@@ -20,6 +20,7 @@ from chalicelib.domain.tags import Tag
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.tenants import TenantSettings, User
 from chalicelib.domain.timeline import TimelineEvent
+from chalicelib.domain.work_orders import Recurrence, WorkOrder
 
 
 @dataclass(frozen=True)
@@ -315,3 +316,75 @@ class ExportFiles(Protocol):
     def download_url(self, key: str, file_name: str, expires_in: int) -> str: ...
 
     def enqueue(self, message: dict[str, str]) -> None: ...
+
+
+class WorkOrderRepository(Protocol):
+    """Work orders and recurrence rules (implemented in adapters/work_orders_repo.py)."""
+
+    def context(
+        self, tenant: str, user_ids: list[str]
+    ) -> tuple[dict[str, User], TenantSettings]: ...
+
+    def get_order(self, tenant: str, order_id: str) -> WorkOrder | None: ...
+
+    def get_rule(self, tenant: str, rule_id: str) -> Recurrence | None: ...
+
+    def list_client_orders(
+        self, tenant: str, client_id: str, limit: int, start: dict[str, Any] | None
+    ) -> Page: ...
+
+    def list_orders(
+        self,
+        tenant: str,
+        technician_id: str | None,
+        start_at: datetime,
+        end_at: datetime,
+        status: str | None,
+        limit: int,
+        start: dict[str, Any] | None,
+    ) -> Page: ...
+
+    def for_technician(
+        self, tenant: str, technician_id: str, start_at: datetime, end_at: datetime
+    ) -> list[WorkOrder]: ...
+
+    def list_rules(
+        self, tenant: str, client_id: str, limit: int, start: dict[str, Any] | None
+    ) -> Page: ...
+
+    def rule_orders(self, tenant: str, rule: Recurrence, from_day: date) -> list[WorkOrder]: ...
+
+    def due_rules(self, now: datetime) -> Iterator[tuple[str, Recurrence]]: ...
+
+    def create_order(self, tenant: str, order: WorkOrder, event: TimelineEvent) -> None: ...
+
+    def update_order(
+        self,
+        tenant: str,
+        before: WorkOrder,
+        after: WorkOrder,
+        event: TimelineEvent,
+        visited: tuple[Client, datetime] | None = None,
+    ) -> None: ...
+
+    def create_rule(self, tenant: str, rule: Recurrence, event: TimelineEvent) -> None: ...
+
+    def save_rule(
+        self, tenant: str, before: Recurrence, after: Recurrence, event: TimelineEvent | None
+    ) -> None: ...
+
+    def delete_rule(
+        self, tenant: str, rule: Recurrence, orders: list[WorkOrder], event: TimelineEvent
+    ) -> set[str]: ...
+
+    def delete_orders(self, tenant: str, orders: list[WorkOrder]) -> set[str]: ...
+
+    def materialize(
+        self,
+        tenant: str,
+        before: Recurrence,
+        after: Recurrence,
+        creates: list[WorkOrder],
+        rewrites: list[tuple[WorkOrder, WorkOrder]],
+        deletes: list[WorkOrder],
+    ) -> set[str]: ...
