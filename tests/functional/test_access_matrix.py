@@ -151,6 +151,8 @@ class World:
             field_ = {"key": f"field_{key}", "label": "Extra", "type": "text"}
             ok(api.post("/settings/custom-fields", field_), 201)
             ids["field"] = f"field_{key}"
+        if only in (None, "export"):
+            ids["export_id"] = ok(api.post("/exports", {"entity": "tasks"}), 201)["id"]
         return ids
 
 
@@ -316,6 +318,14 @@ TABLE: list[Route] = [
     ),
     Route("GET", "/me", only(ROLES)),
     Route("PATCH", "/me", only(ROLES), {"language": "en"}),
+    # Exports: anyone exports what they see; an export is its asker's (an admin: any).
+    Route("POST", "/exports", only(ROLES, 201), {"entity": "clients", "format": "csv"}),
+    Route("GET", "/exports", only(ROLES)),
+    Route(
+        "GET",
+        "/exports/{export_id}",
+        lambda role, target: 200 if role == "admin" and target != "other" else 404,
+    ),
 ]
 
 
