@@ -30,7 +30,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy chalicelib app.py
 
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup
 
 ## Mint a bearer token for the running local stack: make token TENANT=school USER=u-admin ROLE=admin
 # USER is also the shell's login name: only a USER given on the command line counts.

@@ -46,9 +46,11 @@ from chalicelib.domain.clients import (
     ClientKind,
     ClientStatus,
     ClientType,
+    ClientUpdate,
     StageChange,
     StudentLink,
 )
+from chalicelib.domain.groups import GroupCreate
 from chalicelib.domain.principal import Principal, Role
 from chalicelib.domain.tags import ClientTags, Tag, TagCreate
 from chalicelib.domain.tasks import TaskCreate
@@ -916,9 +918,11 @@ class Seeder:
 
     def __init__(self) -> None:
         from chalicelib.adapters.clients_repo import DynamoClientRepository
+        from chalicelib.adapters.groups_repo import DynamoGroupRepository
         from chalicelib.adapters.relations_repo import DynamoRelationsRepository
         from chalicelib.adapters.tenants_repo import DynamoTenantRepository
         from chalicelib.services.catalogs import CatalogService
+        from chalicelib.services.groups import GroupService
         from chalicelib.services.tenants import TenantService
 
         class NewClientsRepository(DynamoRelationsRepository):
@@ -935,6 +939,8 @@ class Seeder:
         self.tenant_repo = DynamoTenantRepository()
         self.tenants = TenantService(self.tenant_repo)
         self.catalogs = CatalogService(self.tenant_repo)
+        self.groups = GroupService(DynamoGroupRepository(), self.client_repo)
+        self.group_of: dict[str, str] = {}  # tenant → its demo client group
 
     def _clients(self, at: datetime) -> ClientService:
         """The service with its clock stopped at `at`: the demo history spans a year."""
@@ -966,6 +972,11 @@ class Seeder:
                 timezone=tenant.settings.timezone,
             )
             self.tenants.put_user(admin, user.user_id, upsert)
+        # A client group: the second salesperson also sees the clients put in it.
+        sales = [u for u in tenant.users if u.role is Role.SALES]
+        name = "Zona Norte" if tenant.settings.language == "es" else "North"
+        group = self.groups.create(admin, GroupCreate(name=name, user_ids=[sales[-1].user_id]))
+        self.group_of[tenant.tenant_id] = group.id
         editors = (admin, tenant.user(Role.MANAGER).principal())
         relations = self._relations(datetime.now(UTC))
         return {
@@ -973,13 +984,14 @@ class Seeder:
             for n, (name, color) in enumerate(tenant.story.tags)
         }
 
-    def client(self, planned: PlannedClient, tags: dict[str, str]) -> None:
+    def client(self, planned: PlannedClient, tags: dict[str, str]) -> str:
         """Create it as its responsible, then its steps in the order they happened."""
         owner = planned.owner.principal()
         client_id = self._clients(planned.created_at).create(owner, planned.data).id
         tasks: dict[str, str] = {}  # step key → task id
         for step in planned.ordered_steps():
             self._step(client_id, step, tasks, tags)
+        return client_id
 
     def _step(
         self, client_id: str, step: Step, tasks: dict[str, str], tags: dict[str, str]
@@ -1020,9 +1032,17 @@ class Seeder:
     def seed(self, tenant: DemoTenant, count: int, now: datetime) -> TenantReport:
         tags = self.tenant(tenant)
         plan = plan_tenant(tenant, count, now)
-        for planned in plan:  # one after another: the client-number sequence never contends
-            self.client(planned, tags)
+        for n, planned in enumerate(plan):  # one by one: the client-number sequence never contends
+            client_id = self.client(planned, tags)
+            if n % 8 == 3 and planned.owner.user_id != tenant.users[-1].user_id:
+                self._into_group(tenant, client_id)
         return TenantReport.of(tenant, plan)
+
+    def _into_group(self, tenant: DemoTenant, client_id: str) -> None:
+        """One client in eight joins the demo group, put there by the manager."""
+        manager = tenant.user(Role.MANAGER).principal()
+        group = ClientUpdate(group_id=self.group_of[tenant.tenant_id])
+        self._clients(datetime.now(UTC)).update(manager, client_id, group)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ clients they point at with one BatchGetItem per page.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -80,6 +81,8 @@ class _Stream:
         self.position: RawKey | None = self.start
 
     def _fetch(self) -> None:
+        """One Query request: `page_size` items read, those passing the filter kept. (A
+        filtered page may keep none; the stream then asks again, from where it stopped.)"""
         bind()
         src = self.source
         results = src.index.query(
@@ -87,12 +90,12 @@ class _Stream:
             src.range_condition,
             filter_condition=src.filter_condition,
             scan_index_forward=not src.newest_first,
-            limit=self.page_size,
             page_size=self.page_size,
             last_evaluated_key=self.position,
         )
-        items = list(results)
-        last = results.last_evaluated_key
+        page = next(results.page_iter)
+        items = [Item.from_raw_data(raw) for raw in page.get("Items", [])]
+        last = page.get("LastEvaluatedKey")
         for n, item in enumerate(items):
             after = last if n == len(items) - 1 else src.key_of(item)
             self.buffer.append((item, after))
@@ -159,15 +162,18 @@ def merge(
 # --- planning --------------------------------------------------------------------------------
 
 
+def _facet_partition(tenant: str, value: str, *, facet: str) -> str:
+    return keys.clients_by_facet(tenant, facet, value)
+
+
 _FACETS: list[tuple[str, int, Callable[[str, str], str]]] = [
     # filter, GSI number, partition; in the order they are preferred to drive a listing
     ("group", 9, keys.clients_by_group),
     ("owner", 2, keys.clients_by_owner),
-    ("source", 8, keys.clients_by_source),
-    ("stage", 5, keys.clients_by_stage),
-    ("type", 4, keys.clients_by_type),
-    ("kind", 7, keys.clients_by_kind),
-    ("status", 6, keys.clients_by_status),
+    *[
+        (facet, keys.FACET_INDEX[facet], functools.partial(_facet_partition, facet=facet))
+        for facet in ("source", "stage", "type", "kind", "status")
+    ],
 ]
 _FILTER_ATTRS = {
     "group": "group_id",

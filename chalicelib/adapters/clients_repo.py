@@ -71,16 +71,15 @@ def listing_keys(tenant: str, client: Client) -> dict[str, str | None]:
     creation, the won clients by conversion and GSI11 by name."""
     by_created = keys.created_sort(sort_ts(client.created_at), client.id)
     converted = client.converted_at
-    partitions = {
+    facets = client.model_dump(mode="json", include=set(keys.FACET_INDEX))
+    partitions: dict[int, str | None] = {
         1: keys.clients_by_tenant(tenant),
         2: keys.clients_by_owner(tenant, client.owner_id),
-        4: keys.clients_by_type(tenant, client.type.value),
-        5: keys.clients_by_stage(tenant, client.stage),
-        6: keys.clients_by_status(tenant, client.status.value),
-        7: keys.clients_by_kind(tenant, client.kind.value),
-        8: keys.clients_by_source(tenant, client.source) if client.source else None,
         9: keys.clients_by_group(tenant, client.group_id) if client.group_id else None,
     }
+    for facet, n in keys.FACET_INDEX.items():
+        value = facets.get(facet)
+        partitions[n] = keys.clients_by_facet(tenant, facet, value) if value else None
     found: dict[str, str | None] = {}
     for n, partition in partitions.items():
         found[f"gsi{n}pk"] = partition

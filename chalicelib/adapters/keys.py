@@ -150,29 +150,13 @@ HEALTH_PK = "HEALTH"
 
 
 # Client listings by one filter each (GSI4-GSI11 on the client item; sort keys as GSI1's).
-def clients_by_type(tenant: str, value: str) -> str:
-    """GSI4."""
-    return f"T#{tenant}#TYPE#{value}"
+FACET_INDEX = {"type": 4, "stage": 5, "status": 6, "kind": 7, "source": 8}
 
 
-def clients_by_stage(tenant: str, value: str) -> str:
-    """GSI5."""
-    return f"T#{tenant}#STAGE#{value}"
-
-
-def clients_by_status(tenant: str, value: str) -> str:
-    """GSI6."""
-    return f"T#{tenant}#STATUS#{value}"
-
-
-def clients_by_kind(tenant: str, value: str) -> str:
-    """GSI7."""
-    return f"T#{tenant}#KIND#{value}"
-
-
-def clients_by_source(tenant: str, value: str) -> str:
-    """GSI8 (sparse: clients without a source are not in it)."""
-    return f"T#{tenant}#SOURCE#{value}"
+def clients_by_facet(tenant: str, facet: str, value: str) -> str:
+    """GSI4 type, GSI5 stage, GSI6 status, GSI7 kind, GSI8 source (sparse): the clients with
+    one value, e.g. `T#acme#STAGE#visiting`."""
+    return f"T#{tenant}#{facet.upper()}#{value}"
 
 
 def clients_by_group(tenant: str, group_id: str) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import requests
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]  # one stack per run
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 90.0
@@ -205,7 +205,7 @@ def test_demo_tenants_are_seeded(
 
 
 @pytest.mark.parametrize("tenant", ["school", "fieldsvc"])
-def test_admin_and_manager_see_the_whole_tenant_sales_only_their_own(
+def test_admin_and_manager_see_the_whole_tenant_sales_their_own_and_their_groups(
     stack: Stack, tenant: str
 ) -> None:
     everyone = stack.all_clients(f"{tenant}-admin")
@@ -213,10 +213,13 @@ def test_admin_and_manager_see_the_whole_tenant_sales_only_their_own(
     assert all(c["owner_id"].startswith(f"{tenant}-") for c in everyone)
     assert len(stack.all_clients(f"{tenant}-manager")) == len(everyone)
     for user in (f"{tenant}-sales-1", f"{tenant}-sales-2"):
-        own = stack.all_clients(user)
-        assert 0 < len(own) < len(everyone)
-        assert {c["owner_id"] for c in own} == {user}
-        assert len(own) == sum(c["owner_id"] == user for c in everyone)
+        groups = {g["id"] for g in stack.get("/groups", user).json()["items"]}
+        seen = stack.all_clients(user)
+        assert 0 < len(seen) < len(everyone)
+        expected = [c["id"] for c in everyone if c["owner_id"] == user or c["group_id"] in groups]
+        assert [c["id"] for c in seen] == expected
+    # The demo group is the second salesperson's: they see more than they own.
+    assert stack.get("/groups", f"{tenant}-sales-2").json()["items"]
 
 
 def test_pages_follow_the_cursor(stack: Stack) -> None:
