@@ -7,7 +7,7 @@ MOTO_PORT ?= 5000
 PORT      ?= 8000
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: run test lint typecheck pytest token package bench clean
+.PHONY: run test lint typecheck pytest token package bench clean jobs mail
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,3 +53,11 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out .local .pytest_cache .mypy_cache .ruff_cache
+
+## Run every scheduled job once against the running local stack (reminders, work orders).
+jobs: $(STAMP)
+	MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m local.jobs
+
+## Print the latest emails the local stack's embedded SES sent: make mail [N=3]
+mail: $(STAMP)
+	MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m local.mail -n $(or $(N),3)

@@ -10,6 +10,7 @@ from chalicelib.api.exports import exports_bp
 from chalicelib.api.groups import groups_bp
 from chalicelib.api.health import health_bp
 from chalicelib.api.openapi import openapi_bp
+from chalicelib.api.reminders import reminders_bp
 from chalicelib.api.tags import tags_bp
 from chalicelib.api.tasks import tasks_bp
 from chalicelib.api.tenants import tenants_bp
@@ -28,3 +29,4 @@ app.register_blueprint(openapi_bp)
 app.register_blueprint(exports_bp)
 app.register_blueprint(work_orders_bp)
 app.register_blueprint(catalogs_bp)
+app.register_blueprint(reminders_bp)

@@ -37,6 +37,9 @@ class Settings(BaseModel):
     default_timezone: str = "Europe/Madrid"
     default_language: str = "es"
 
+    # Reminder emails (SES): the sender, an identity verified in SES.
+    mail_from: str = "CRM <reminders@crm.local>"
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         source = os.environ if env is None else env

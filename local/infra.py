@@ -90,6 +90,21 @@ def create_resources(settings: Any, session: Any = None) -> None:
                 s3.create_bucket(Bucket=bucket, CreateBucketConfiguration=location)
     urls = create_queues(session)
     _notify(session, settings, urls)
+    verify_sender(session, settings)
+
+
+def verify_sender(session: Any, settings: Any) -> None:
+    """SES sends only from a verified identity: the reminder emails' sender (MAIL_FROM)."""
+    from email.utils import parseaddr
+
+    address = parseaddr(getattr(settings, "mail_from", ""))[1]
+    if address:
+        _ses(session).create_email_identity(EmailIdentity=address)
+
+
+@lru_cache(maxsize=4)
+def _ses(session: Any) -> Any:
+    return session.client("sesv2")
 
 
 def _notify(session: Any, settings: Any, urls: dict[str, str]) -> None:

@@ -937,7 +937,11 @@ class Seeder:
         self.client_repo = DynamoClientRepository()
         self.relations_repo = NewClientsRepository()
         self.tenant_repo = DynamoTenantRepository()
-        self.tenants = TenantService(self.tenant_repo)
+        from chalicelib.api.deps import reminder_service
+
+        self.tenants = TenantService(  # users get their morning digest planned, as via the API
+            self.tenant_repo, on_user_change=lambda t, u: reminder_service().sync_user(t, u)
+        )
         self.catalogs = CatalogService(self.tenant_repo)
         self.groups = GroupService(DynamoGroupRepository(), self.client_repo)
         self.group_of: dict[str, str] = {}  # tenant → its demo client group

@@ -445,6 +445,38 @@ class RecurrenceItem(Item, discriminator="recurrence"):
     version = NumberAttribute()
 
 
+class ReminderItem(Item, discriminator="reminder"):
+    """An email to send: a task's reminder at one offset, a work order's day-before
+    reminder, a user's digest schedule. While waiting it sits on GSI3 `REMDUE#<day>#<shard>`."""
+
+    kind = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    subject_id = UnicodeAttribute()
+    client_id = UnicodeAttribute(null=True)
+    offset = UnicodeAttribute(null=True)
+    recipient_id = UnicodeAttribute(null=True)
+    zone = UnicodeAttribute(null=True)
+    fire_at = UnicodeAttribute(null=True)
+    next_at = UnicodeAttribute(null=True)
+    state = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)
+    sent_at = UnicodeAttribute(null=True)
+    message_id = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    claim = UnicodeAttribute(null=True)
+    last_day = UnicodeAttribute(null=True)
+    details = MapAttribute[str, Any](null=True)
+
+
+class JobRunItem(Item, discriminator="job_run"):
+    """A scheduled job's last start and last success."""
+
+    job = UnicodeAttribute()
+    last_started_at = UnicodeAttribute(null=True)
+    last_success_at = UnicodeAttribute(null=True)
+    last_report = MapAttribute[str, Any](null=True)
+
+
 _MODELS: tuple[type[Item], ...] = (
     Item,
     ClientItem,
@@ -466,6 +498,8 @@ _MODELS: tuple[type[Item], ...] = (
     RecurrenceItem,
     SearchItem,
     GroupItem,
+    ReminderItem,
+    JobRunItem,
 )
 _bound: dict[str, str] = {}
 

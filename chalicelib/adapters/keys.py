@@ -278,3 +278,38 @@ def rules_due(shard: int) -> str:
 
 def rule_due_sort(due_at: str, tenant: str, rule_id: str) -> str:
     return f"{due_at}#{tenant}#{rule_id}"
+
+
+# --- Reminder emails and scheduled-job records (see docs/data-model.md, "Reminders") --------
+REMINDER_PREFIX = "REM#"
+REMINDER_SHARDS = 4  # the due index's day buckets are spread over this many partitions
+
+
+def task_reminder_sk(task_own_id: str, offset: str) -> str:
+    """In the client's collection, beside its task: one item per (task, offset)."""
+    return f"{REMINDER_PREFIX}{task_own_id}#{offset}"
+
+
+def work_order_reminder_pk(tenant: str, work_order_id: str) -> str:
+    return f"T#{tenant}#WOREM#{work_order_id}"
+
+
+WORK_ORDER_REMINDER_SK = "REM"
+
+
+def digest_sk(user_id: str) -> str:
+    """In the tenant partition, beside the user: when the user's next digest goes."""
+    return f"DIGEST#{user_id}"
+
+
+def reminders_due(day: str, shard: int) -> str:
+    """GSI3 (sparse, across tenants): reminders waiting on one UTC day `YYYY-MM-DD`, by time."""
+    return f"REMDUE#{day}#{shard}"
+
+
+def job_run_pk(job: str) -> str:
+    """A scheduled job's last runs (not a tenant's: the jobs serve every tenant)."""
+    return f"JOB#{job}"
+
+
+JOB_RUN_SK = "RUN"

@@ -27,6 +27,7 @@ from chalicelib.adapters.dynamo import (
     GuardItem,
     Item,
     NoteItem,
+    ReminderItem,
     SummaryItem,
     TagItem,
     TaskItem,
@@ -35,11 +36,13 @@ from chalicelib.adapters.dynamo import (
     bind,
 )
 from chalicelib.adapters.paging import query_page
+from chalicelib.adapters.reminders_repo import DynamoReminderRepository, entry_key, entry_to_item
 from chalicelib.adapters.tenants_repo import user_from_item
 from chalicelib.adapters.tx import Tx
 from chalicelib.domain.activities import Activity, Note
 from chalicelib.domain.ids import split_child_id
 from chalicelib.domain.profile import Summary
+from chalicelib.domain.reminders import ReminderEntry
 from chalicelib.domain.tags import Tag, tag_key
 from chalicelib.domain.tasks import Task
 from chalicelib.domain.tenants import User
@@ -356,20 +359,30 @@ class DynamoRelationsRepository:
         events: list[TimelineEvent],
         summary: Summary | None = None,
         removed: list[Child] | None = None,
+        reminders: list[ReminderEntry] | None = None,
+        reminders_removed: list[ReminderEntry] | None = None,
     ) -> None:
         """One transaction: the records put, the removed ones deleted, the event, and the
-        summary conditional on the version that was read."""
+        summary conditional on the version that was read; a task's reminder entries too."""
         tx = Tx()
         for record in records:
             tx.put("record", _child_to_item(tenant, record))
         for record in removed or []:
             tx.delete("removed", _child_to_item(tenant, record), Item.pk.exists())
+        for entry in reminders or []:
+            tx.put("reminder", entry_to_item(entry))
+        for entry in reminders_removed or []:
+            tx.delete("reminder-removed", ReminderItem(*entry_key(entry)))
         for event in events:
             tx.put("event", event_to_item(tenant, event))
         if summary is not None:
             item = summary_to_item(tenant, client_id, summary)
             tx.put("summary", item, None if summary.version else Item.pk.does_not_exist())
         tx.commit_or_stale()
+
+    def task_reminders(self, tenant: str, tasks: list[Task]) -> dict[str, list[ReminderEntry]]:
+        """The reminder entries of some tasks, by task id: one BatchGetItem."""
+        return DynamoReminderRepository().task_entries(tenant, tasks)
 
     def events_about(self, tenant: str, client_id: str, subject_id: str) -> list[TimelineEvent]:
         """The timeline events of one activity, note or task (a filtered Query of the

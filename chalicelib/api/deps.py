@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from chalicelib.config import get_settings
 from chalicelib.services.catalogs import CatalogService
 from chalicelib.services.clients import ClientService
 from chalicelib.services.exports import ExportService
 from chalicelib.services.groups import GroupService
+from chalicelib.services.job_runs import JobRuns
 from chalicelib.services.relations import RelationsService
+from chalicelib.services.reminders import ReminderService
 from chalicelib.services.tenants import TenantService
 from chalicelib.services.work_orders import WorkOrderService
 
@@ -25,7 +28,10 @@ def client_service() -> ClientService:
 def tenant_service() -> TenantService:
     from chalicelib.adapters.tenants_repo import DynamoTenantRepository
 
-    return TenantService(DynamoTenantRepository())
+    return TenantService(
+        DynamoTenantRepository(),
+        on_user_change=lambda tenant, user: reminder_service().sync_user(tenant, user),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -59,7 +65,36 @@ def catalog_service() -> CatalogService:
 def work_order_service() -> WorkOrderService:
     from chalicelib.adapters.work_orders_repo import DynamoWorkOrderRepository
 
-    return WorkOrderService(DynamoWorkOrderRepository(), client_service())
+    def remind(tenant: str, before: Any, after: Any) -> None:
+        """Each order's day-before reminder to its technician follows the order."""
+        reminder_service().sync_work_order(tenant, before, after)
+
+    return WorkOrderService(DynamoWorkOrderRepository(), client_service(), on_change=remind)
+
+
+@lru_cache(maxsize=1)
+def job_runs() -> JobRuns:
+    from chalicelib.adapters.reminders_repo import DynamoReminderRepository
+
+    return JobRuns(DynamoReminderRepository())
+
+
+@lru_cache(maxsize=1)
+def reminder_service() -> ReminderService:
+    """Reminder emails; the digest lists the day's work orders of each technician."""
+    from chalicelib.adapters.email import SesOutbox
+    from chalicelib.adapters.reminders_repo import DynamoReminderRepository
+
+    settings = get_settings()
+    return ReminderService(
+        DynamoReminderRepository(),
+        SesOutbox(settings.mail_from, settings.aws_region),
+        settings.frontend_url,
+        settings.default_timezone,
+        settings.default_language,
+        runs=job_runs(),
+        feed=work_order_service(),
+    )
 
 
 def reset() -> None:
@@ -69,6 +104,8 @@ def reset() -> None:
     group_service.cache_clear()
     catalog_service.cache_clear()
     work_order_service.cache_clear()
+    job_runs.cache_clear()
+    reminder_service.cache_clear()
     export_service.cache_clear()
 
 

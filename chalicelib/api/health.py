@@ -1,13 +1,14 @@
-"""Liveness: the stage and whether the table answers. No sign-in."""
+"""Liveness: the stage, whether the table answers, and the scheduled jobs. No sign-in."""
 
 from __future__ import annotations
 
 from chalice.app import Blueprint, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from chalicelib.api.deps import tenant_service
+from chalicelib.api.deps import job_runs, tenant_service
 from chalicelib.api.routing import json_response, route
 from chalicelib.config import get_settings
+from chalicelib.services.job_runs import JobStatus
 
 health_bp = Blueprint(__name__)
 
@@ -17,6 +18,11 @@ class Health(BaseModel):
     stage: str
     table: str
     detail: str | None = None
+    jobs: dict[str, JobStatus] | None = Field(
+        default=None,
+        description="each scheduled job's last start and success; `late` when its last "
+        "success is more than two periods old (or it never succeeded)",
+    )
 
 
 @route(
@@ -37,4 +43,5 @@ def health() -> Response:
         detail = f"the table did not answer ({type(exc).__name__})"
         body = Health(status="unavailable", stage=settings.stage, table="error", detail=detail)
         return json_response(body, 503)
-    return json_response(Health(status="ok", stage=settings.stage, table="ok"))
+    jobs = job_runs().status()
+    return json_response(Health(status="ok", stage=settings.stage, table="ok", jobs=jobs))

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from chalice.app import Blueprint, Rate, Response
 
-from chalicelib.api.deps import work_order_service
+from chalicelib.api.deps import job_runs, work_order_service
 from chalicelib.api.routing import (
     CURSOR,
     LIMIT,
@@ -275,15 +275,19 @@ def preview_recurrence(recurrence_id: str) -> Response:
 
 @work_orders_bp.schedule(Rate(1, unit=Rate.HOURS))
 def materialize_work_orders(event: Any) -> dict[str, Any]:
-    """Hourly: every due rule's orders up to the horizon (see WorkOrderService.materialize)."""
+    """Hourly: every due rule's orders up to the horizon (see WorkOrderService.materialize);
+    the run is recorded for `GET /health`."""
+    job_runs().started("work_orders")
     report = work_order_service().materialize()
     log.info("materialized work orders: %s", report)
     if report.errors:
         log.warning("rules left for the next run: %s", report.errors)
-    return {
+    summary = {
         "rules": report.rules,
         "created": report.created,
         "rewritten": report.rewritten,
         "deleted": report.deleted,
         "kept": report.kept,
     }
+    job_runs().succeeded("work_orders", summary)
+    return summary

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from chalicelib.domain.clients import UserId
+from chalicelib.domain.reminders import ReminderStatus
 
 Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 Description = Annotated[
@@ -120,6 +121,11 @@ class Task(BaseModel):
     status: TaskStatus
     completed_at: datetime | None = None
     reminders: list[str] = Field(default_factory=list)
+    reminders_state: list[ReminderStatus] = Field(
+        default_factory=list,
+        description="each reminder's email: scheduled, sending, sent (when, SES message id), "
+        "failed (why), skipped (too late), cancelled (the task was completed first)",
+    )
     created_at: datetime
     updated_at: datetime
     created_by: str

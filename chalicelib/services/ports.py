@@ -14,6 +14,7 @@ from chalicelib.domain.activities import Activity, Note
 from chalicelib.domain.clients import Client
 from chalicelib.domain.exports import Column, ExportJob, Value
 from chalicelib.domain.profile import Summary
+from chalicelib.domain.reminders import ReminderEntry
 from chalicelib.domain.search import Listing
 from chalicelib.domain.stats import CounterDeltas
 from chalicelib.domain.tags import Tag
@@ -217,7 +218,11 @@ class RelationsRepository(Protocol):
         events: list[TimelineEvent],
         summary: Summary | None = None,
         removed: list[Activity | Note | Task] | None = None,
+        reminders: list[ReminderEntry] | None = None,
+        reminders_removed: list[ReminderEntry] | None = None,
     ) -> None: ...
+
+    def task_reminders(self, tenant: str, tasks: list[Task]) -> dict[str, list[ReminderEntry]]: ...
 
     def events_about(self, tenant: str, client_id: str, subject_id: str) -> list[TimelineEvent]: ...
 

@@ -29,6 +29,7 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.ids import child_id, new_id, split_child_id
 from chalicelib.domain.principal import Principal
 from chalicelib.domain.profile import Summary
+from chalicelib.domain.reminders import ReminderEntry, plan_task, status_of
 from chalicelib.domain.tags import ClientTags, Tag, TagCreate, TagRef, TagUpdate
 from chalicelib.domain.tasks import (
     Bucket,
@@ -62,6 +63,8 @@ class Write:
     summary: Summary | None = None
     removed: list[Record] | None = None
     result: Any = None
+    reminders: list[ReminderEntry] | None = None  # a task's reminder entries to put
+    reminders_removed: list[ReminderEntry] | None = None
 
 
 class RelationsService:
@@ -133,6 +136,8 @@ class RelationsService:
                 write.events,
                 write.summary,
                 write.removed,
+                reminders=write.reminders,
+                reminders_removed=write.reminders_removed,
             )
             return write.result
 
@@ -419,8 +424,11 @@ class RelationsService:
                 due_sort=due_instant(data.due_at, data.due_date, zone),
                 **data.model_dump(exclude={"assignee_id"}),
             )
+            puts, _, entries = plan_task(who.tenant_id, task, True, zone, [], now)
+            task = _with_states(task, entries)
             event = self._task_event(who, task, "task_created", now)
-            return Write([task], [event], scope.summary.with_open_tasks(+1), result=task)
+            summary = scope.summary.with_open_tasks(+1)
+            return Write([task], [event], summary, result=task, reminders=puts)
 
         task: Task = self._commit(who, client_id, attempt)
         return task
@@ -429,7 +437,39 @@ class RelationsService:
         self, who: Principal, client_id: str, limit: int, start: dict[str, Any] | None
     ) -> Page:
         self._scope(who, client_id)
-        return self.repo.list_tasks(who.tenant_id, client_id, limit, start)
+        tasks, last = self.repo.list_tasks(who.tenant_id, client_id, limit, start)
+        return self._states_attached(who.tenant_id, tasks), last
+
+    def _states_attached(self, tenant: str, tasks: list[Any]) -> list[Any]:
+        """The tasks with how each of their reminders stands (one BatchGetItem)."""
+        tasks = [t for t in tasks if isinstance(t, Task)]
+        found = self.repo.task_reminders(tenant, [t for t in tasks if t.reminders])
+        return [_with_states(t, found.get(t.id, [])) for t in tasks]
+
+    def _assignee_zone(self, who: Principal, scope: ClientScope, assignee: str) -> str:
+        user = scope.users.get(assignee)
+        if user is None:
+            users, zone = self.repo.people(who.tenant_id, [assignee])
+            return self._zone_of(users.get(assignee), zone)
+        return self._zone_of(user, scope.timezone)
+
+    def _reminders_of(
+        self, who: Principal, before: Task, after: Task, zone: str | None, now: datetime
+    ) -> tuple[Task, Write]:
+        """`after` with its reminders' states, and the entries its write puts and deletes.
+        Without a zone (a status change), the one its reminders were computed in."""
+        existing = self.repo.task_reminders(who.tenant_id, [before]).get(before.id, [])
+        if zone is None:
+            zone = next((e.zone for e in existing if e.zone), None)
+        if zone is None and not after.reminders:
+            zone = ""  # no reminder to place
+        if zone is None:
+            users, tenant_zone = self.repo.people(who.tenant_id, [after.assignee_id])
+            zone = self._zone_of(users.get(after.assignee_id), tenant_zone)
+        pending = after.status is TaskStatus.PENDING
+        puts, deletes, entries = plan_task(who.tenant_id, after, pending, zone, existing, now)
+        write = Write([], [], reminders=puts, reminders_removed=deletes)
+        return _with_states(after, entries), write
 
     def update_task(self, who: Principal, task_id: str, patch: TaskUpdate) -> Task:
         changes = patch.model_dump(exclude_unset=True)
@@ -450,14 +490,16 @@ class RelationsService:
             merged = before.model_dump() | update
             if merged["due_at"] is None and merged["due_date"] is None:
                 raise InvalidInputError.one("due_at", "a task needs due_at or due_date")
-            zone = self._zone_of(scope.users.get(assignee), scope.timezone)
+            zone = self._assignee_zone(who, scope, assignee)
             merged["due_sort"] = due_instant(merged["due_at"], merged["due_date"], zone)
             after = Task.model_validate(merged)
             diff = field_changes(_comparable(before), _comparable(after))
             if not diff:
-                return Write([], [], result=before)
-            event = self._task_event(who, after, "task_updated", now, diff)
-            return Write([after], [event], result=after)
+                return Write([], [], result=self._states_attached(who.tenant_id, [before])[0])
+            after, write = self._reminders_of(who, before, after, zone, now)
+            write.records, write.result = [after], after
+            write.events = [self._task_event(who, after, "task_updated", now, diff)]
+            return write
 
         task: Task = self._commit_or_same(who, task_id, attempt)
         return task
@@ -482,10 +524,11 @@ class RelationsService:
                 update={"status": status, "completed_at": now if done else None, "updated_at": now}
             )
             action = "task_completed" if done else "task_reopened"
-            summary = scope.summary.with_open_tasks(-1 if done else +1)
-            return Write(
-                [after], [self._task_event(who, after, action, now)], summary, result=after
-            )
+            after, write = self._reminders_of(who, before, after, None, now)
+            write.records, write.result = [after], after
+            write.events = [self._task_event(who, after, action, now)]
+            write.summary = scope.summary.with_open_tasks(-1 if done else +1)
+            return write
 
         task: Task = self._commit(who, client_id, attempt)
         return task
@@ -506,7 +549,10 @@ class RelationsService:
         users, tenant_zone = self.repo.people(who.tenant_id, [user_id] if user_id else [])
         zone = self._zone_of(users.get(user_id or ""), tenant_zone)
         due_from, due_before = bucket_range(bucket, self.clock(), zone)
-        return self.repo.open_tasks(who.tenant_id, user_id, due_from, due_before, limit, start)
+        tasks, last = self.repo.open_tasks(
+            who.tenant_id, user_id, due_from, due_before, limit, start
+        )
+        return self._states_attached(who.tenant_id, tasks), last
 
     # --- tags ------------------------------------------------------------------------------
 
@@ -645,8 +691,14 @@ def _visible_activity(who: Principal, activity: Activity) -> bool:
 
 def _comparable(record: Activity | Task) -> dict[str, Any]:
     return record.model_dump(
-        mode="json", exclude={"updated_at", "responsible_name", "assignee_name"}
+        mode="json",
+        exclude={"updated_at", "responsible_name", "assignee_name", "reminders_state"},
     )
+
+
+def _with_states(task: Task, entries: list[ReminderEntry]) -> Task:
+    states = [status_of(e) for e in entries if e.offset in task.reminders]
+    return task.model_copy(update={"reminders_state": states})
 
 
 def _note_subject(note: Note) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pydantic import ValidationError
 
 from chalicelib.domain.catalogs import VisitRecency, relabelled_stages
@@ -25,8 +27,19 @@ def _require_admin(who: Principal) -> None:
 
 
 class TenantService:
-    def __init__(self, repo: TenantRepository) -> None:
+    def __init__(
+        self,
+        repo: TenantRepository,
+        on_user_change: Callable[[str, User], None] | None = None,
+    ) -> None:
         self.repo = repo
+        self.on_user_change = on_user_change  # e.g. plan the user's morning digest
+
+    def _put_user(self, tenant: str, user: User) -> User:
+        saved = self.repo.put_user(tenant, user)
+        if self.on_user_change is not None:
+            self.on_user_change(tenant, saved)
+        return saved
 
     def get_settings(self, who: Principal) -> TenantSettings:
         _require_admin(who)
@@ -65,7 +78,7 @@ class TenantService:
 
     def put_user(self, who: Principal, user_id: str, data: UserUpsert) -> User:
         _require_admin(who)
-        return self.repo.put_user(who.tenant_id, User(user_id=user_id, **data.model_dump()))
+        return self._put_user(who.tenant_id, User(user_id=user_id, **data.model_dump()))
 
     def update_me(self, who: Principal, patch: MeUpdate) -> User:
         """One's own settings; the role stays what the organisation gave."""
@@ -73,7 +86,7 @@ class TenantService:
         changed = current.model_copy(update=patch.model_dump(exclude_unset=True))
         if changed == current:
             return current
-        return self.repo.put_user(who.tenant_id, changed)
+        return self._put_user(who.tenant_id, changed)
 
     def me(self, who: Principal) -> User:
         """The caller as the directory knows them; recorded from the token on first sight."""
@@ -86,4 +99,4 @@ class TenantService:
             email=who.email or None,
             role=who.role,
         )
-        return self.repo.put_user(who.tenant_id, user)
+        return self._put_user(who.tenant_id, user)

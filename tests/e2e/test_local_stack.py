@@ -40,6 +40,7 @@ class Stack:
     url: str
     tokens: dict[str, dict[str, str]]  # user id → {tenant, user, role, name, token}
     session: requests.Session
+    moto_port: int = 0
 
     def request(self, method: str, path: str, user: str | None, **kw: Any) -> requests.Response:
         headers = dict(kw.pop("headers", {}))
@@ -98,7 +99,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     port = free_port()
     # The stack sets up its own AWS environment; never hand it an endpoint of ours.
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-    env.update(MOTO_PORT=str(free_port()), PORT=str(port), LOCAL_TOKENS_FILE=str(tokens_file))
+    moto_port = free_port()
+    env.update(MOTO_PORT=str(moto_port), PORT=str(port), LOCAL_TOKENS_FILE=str(tokens_file))
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "local.stack"],
@@ -112,7 +114,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             _wait_for_tokens(process, tokens_file, log)
             rows = json.loads(tokens_file.read_text())
             with requests.Session() as session:
-                yield Stack(f"http://127.0.0.1:{port}", {r["user"]: r for r in rows}, session)
+                users = {r["user"]: r for r in rows}
+                yield Stack(f"http://127.0.0.1:{port}", users, session, moto_port)
         finally:
             _stop(process)
     assert process.returncode == 0, f"the stack did not stop cleanly:\n{_output(log)}"
@@ -135,7 +138,10 @@ def _unique_email() -> str:
 def test_health_answers_without_a_token(stack: Stack) -> None:
     reply = stack.get("/health")
     assert reply.status_code == 200, reply.text
-    assert reply.json() == {"status": "ok", "stage": "dev", "table": "ok", "detail": None}
+    body = reply.json()
+    jobs = body.pop("jobs")  # the scheduled jobs' runs (tests/functional/test_digest.py)
+    assert body == {"status": "ok", "stage": "dev", "table": "ok", "detail": None}
+    assert set(jobs) == {"reminders", "work_orders"}
 
 
 def test_no_token_is_401(stack: Stack) -> None:
@@ -406,3 +412,39 @@ def test_a_refused_create_leaves_nothing_behind(stack: Stack) -> None:
     assert second.status_code == 201, second.text
     assert second.json()["number"] == first.json()["number"] + 1
     assert len(stack.all_clients("fieldsvc-admin")) == before + 2
+
+
+def test_make_jobs_sends_a_due_reminder_and_make_mail_shows_it(stack: Stack) -> None:
+    user = "school-sales-1"
+    [client] = stack.get("/clients", user, params={"limit": 1}).json()["items"]
+    marker = f"E2E reminder {uuid.uuid4().hex[:8]}"
+    due = (datetime.now(UTC) + timedelta(hours=1, seconds=1)).isoformat()
+    body = {"description": marker, "due_at": due, "reminders": ["PT1H"]}
+    reply = stack.post(f"/clients/{client['id']}/tasks", user, body)
+    assert reply.status_code == 201, reply.text
+    time.sleep(2)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    port = ["--moto-port", str(stack.moto_port)]
+    jobs = subprocess.run(
+        [sys.executable, "-m", "local.jobs", *port],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert jobs.returncode == 0, jobs.stdout + jobs.stderr
+    mail = subprocess.run(
+        [sys.executable, "-m", "local.mail", *port, "-n", "200"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert mail.returncode == 0, mail.stderr
+    assert f"Subject: Recordatorio: {marker}" in mail.stdout
+    assert mail.stdout.count(marker) == 2  # the subject and the text body: sent once
+    tasks = stack.get(f"/clients/{client['id']}/tasks", user).json()["items"]
+    [task] = [t for t in tasks if t["description"] == marker]
+    assert task["reminders_state"][0]["state"] == "sent"

@@ -12,7 +12,9 @@ from chalicelib.domain.search import ClientQuery
 def test_health_needs_no_token_and_reports_the_table(api):
     r = api.get("/health", auth=False)
     assert r.status == 200
+    jobs = r.body.pop("jobs")  # the scheduled jobs: tests/functional/test_digest.py
     assert r.body == {"status": "ok", "stage": "test", "table": "ok", "detail": None}
+    assert set(jobs) == {"reminders", "work_orders"}
 
 
 def test_health_is_503_when_the_table_is_gone(api, boto_session):

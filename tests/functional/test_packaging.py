@@ -57,3 +57,12 @@ def test_functions_get_their_resources_from_the_template(packaged):
     assert resources["CrmTable"] == infra["Resources"]["CrmTable"]
     queue = resources["ImportBucket"]["Properties"]["NotificationConfiguration"]
     assert queue["QueueConfigurations"][0]["Queue"] == {"Fn::GetAtt": ["ImportQueue", "Arn"]}
+
+
+def test_the_email_templates_ship_in_the_deployment_package(packaged):
+    import zipfile
+
+    with zipfile.ZipFile(packaged.parent / "deployment.zip") as bundle:
+        names = set(bundle.namelist())
+    for kind in ("task_reminder", "work_order_reminder", "digest"):
+        assert {f"chalicelib/templates/{kind}.html", f"chalicelib/templates/{kind}.txt"} <= names

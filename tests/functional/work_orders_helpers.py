@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.api import deps
@@ -11,9 +11,11 @@ from tests.helpers import Api
 
 
 def freeze_work_orders(now: datetime) -> FixedClock:
-    """Make the work-order service (rebuilt for every test) read `now` as the current time."""
+    """Make the work-order service (rebuilt for every test) read `now` as the current time,
+    and the clients it serves created an hour before (their timelines stay in order)."""
     clock = FixedClock(now)
     deps.work_order_service().clock = clock
+    deps.client_service().clock = FixedClock(now - timedelta(hours=1))
     return clock
 
 
