@@ -6,6 +6,7 @@ from chalicelib.api.activities import activities_bp
 from chalicelib.api.auth import auth_bp
 from chalicelib.api.catalogs import catalogs_bp
 from chalicelib.api.clients import clients_bp
+from chalicelib.api.exports import exports_bp
 from chalicelib.api.groups import groups_bp
 from chalicelib.api.health import health_bp
 from chalicelib.api.imports import XLSX, imports_bp
@@ -26,6 +27,7 @@ app.register_blueprint(tasks_bp)
 app.register_blueprint(tags_bp)
 app.register_blueprint(groups_bp)
 app.register_blueprint(openapi_bp)
+app.register_blueprint(exports_bp)
 app.register_blueprint(work_orders_bp)
 app.register_blueprint(catalogs_bp)
 app.register_blueprint(reminders_bp)

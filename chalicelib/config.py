@@ -20,6 +20,7 @@ class Settings(BaseModel):
     import_bucket: str = ""
     export_bucket: str = ""
     import_queue_url: str = ""
+    export_queue_url: str = ""  # empty: looked up by its name, crm-exports (local, tests)
 
     # Sign-in: a Cognito user pool in AWS; a key pair of our own locally.
     auth_issuer: str = ""

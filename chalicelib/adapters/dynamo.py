@@ -399,6 +399,26 @@ class ImportMarkItem(Item, discriminator="import_mark"):
     expires_at = NumberAttribute()
 
 
+class ExportJobItem(Item, discriminator="export"):
+    """An export job, and the audit record of who exported what (see services/exports.py)."""
+
+    job_id = UnicodeAttribute()
+    export_entity = UnicodeAttribute()
+    format = UnicodeAttribute()
+    filters = UnicodeAttribute(default="{}")  # JSON, as validated
+    state = UnicodeAttribute()
+    rows = NumberAttribute(null=True)
+    created_at = UnicodeAttribute()
+    finished_at = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute()
+    created_by_name = UnicodeAttribute(null=True)
+    role = UnicodeAttribute()
+    groups = ListAttribute[str](null=True)
+    error = UnicodeAttribute(null=True)
+    file_name = UnicodeAttribute(null=True)
+    request_hash = UnicodeAttribute(null=True)
+
+
 class WorkOrderItem(Item, discriminator="work_order"):
     """A visit to a client; `version` is managed by the repository's own conditions."""
 
@@ -501,6 +521,7 @@ _MODELS: tuple[type[Item], ...] = (
     ImportJobItem,
     ImportChunkItem,
     ImportMarkItem,
+    ExportJobItem,
     WorkOrderItem,
     RecurrenceItem,
     SearchItem,

@@ -242,6 +242,35 @@ def slice_counters_sk(owner_id: str, group_id: str | None) -> str:
     return f"{SLICE_COUNTERS_PREFIX}{owner_id}#{group_id or '-'}"
 
 
+# Exports: the jobs (each the audit record of one export) and the tenant-wide listings of
+# activities and tasks an export reads.
+EXPORT_SK = "EXPORT"
+
+
+def export_pk(tenant: str, job_id: str) -> str:
+    return f"T#{tenant}#EXPORT#{job_id}"
+
+
+def exports_of_tenant(tenant: str) -> str:
+    """GSI1: every export of a tenant, newest first (the audit listing)."""
+    return f"T#{tenant}#EXPORTS"
+
+
+def exports_of_user(tenant: str, user_id: str) -> str:
+    """GSI2: the exports one user asked for, newest first."""
+    return f"T#{tenant}#EXPORTS#{user_id}"
+
+
+def activities_of_tenant(tenant: str) -> str:
+    """GSI1 of activities: every activity of a tenant by its time."""
+    return f"T#{tenant}#ACTS"
+
+
+def tasks_of_tenant(tenant: str) -> str:
+    """GSI3 of tasks: every task of a tenant (pending or not) by when it falls due."""
+    return f"T#{tenant}#TASKS"
+
+
 # Work orders and recurrence rules (in the client's item collection).
 WORK_ORDER_PREFIX, RECURRENCE_PREFIX = "WO#", "REC#"
 

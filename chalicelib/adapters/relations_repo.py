@@ -65,6 +65,8 @@ def activity_to_item(tenant: str, a: Activity) -> ActivityItem:
         keys.activity_sk(own),
         gsi2pk=keys.scheduled_by_responsible(tenant, a.responsible_id) if scheduled else None,
         gsi2sk=keys.time_sort(at, a.id) if scheduled else None,
+        gsi1pk=keys.activities_of_tenant(tenant),  # exports
+        gsi1sk=keys.time_sort(at, a.id),
         gsi3pk=keys.activities_of_client(tenant, a.client_id),
         gsi3sk=keys.time_sort(at, a.id),
         activity_id=a.id,
@@ -139,6 +141,8 @@ def task_to_item(tenant: str, t: Task) -> TaskItem:
         gsi1sk=keys.time_sort(due, t.id) if pending else None,
         gsi2pk=keys.open_tasks_by_assignee(tenant, t.assignee_id) if pending else None,
         gsi2sk=keys.time_sort(due, t.id) if pending else None,
+        gsi3pk=keys.tasks_of_tenant(tenant),  # exports
+        gsi3sk=keys.time_sort(due, t.id),
         task_id=t.id,
         client_id=t.client_id,
         description=t.description,

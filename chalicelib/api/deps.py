@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.config import get_settings
 from chalicelib.services.catalogs import CatalogService
 from chalicelib.services.clients import ClientService
+from chalicelib.services.exports import ExportService
 from chalicelib.services.groups import GroupService
 from chalicelib.services.job_runs import JobRuns
 from chalicelib.services.relations import RelationsService
@@ -124,3 +125,22 @@ def reset() -> None:
     work_order_service.cache_clear()
     job_runs.cache_clear()
     reminder_service.cache_clear()
+    export_service.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def export_service() -> ExportService:
+    from chalicelib.adapters.export_files import S3ExportFiles
+    from chalicelib.adapters.exports_repo import DynamoExportRepository
+    from chalicelib.adapters.tenants_repo import DynamoTenantRepository
+
+    settings = get_settings()
+    files = S3ExportFiles(
+        settings.export_bucket, settings.export_queue_url, EXPORT_QUEUE, settings.aws_region
+    )
+    return ExportService(
+        DynamoExportRepository(), files, DynamoTenantRepository(), client_service()
+    )
+
+
+EXPORT_QUEUE = "crm-exports"

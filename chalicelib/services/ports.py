@@ -5,13 +5,14 @@ The DynamoDB implementation is `adapters/clients_repo.py`; unit tests use an in-
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.activities import Activity, Note
 from chalicelib.domain.clients import Client
+from chalicelib.domain.exports import Column, ExportJob, Value
 from chalicelib.domain.profile import Summary
 from chalicelib.domain.reminders import ReminderEntry
 from chalicelib.domain.search import Listing
@@ -323,6 +324,78 @@ class ImportFiles(Protocol):
     def download_url(self, key: str) -> str: ...
 
     def enqueue(self, message: dict[str, Any]) -> None: ...
+
+
+# --- exports ---------------------------------------------------------------------------------
+
+
+class ExportRepository(Protocol):
+    """Export jobs and the tenant-wide reads an export needs (adapters/exports_repo.py)."""
+
+    def create_job(self, tenant: str, job: ExportJob) -> bool: ...
+
+    def put_job(self, tenant: str, job: ExportJob) -> None: ...
+
+    def get_job(self, tenant: str, job_id: str) -> ExportJob | None: ...
+
+    def list_jobs(
+        self, tenant: str, user_id: str | None, limit: int, start: dict[str, Any] | None
+    ) -> Page: ...
+
+    def client_count(self, tenant: str) -> int: ...
+
+    def count_records(
+        self, tenant: str, entity: str, start: datetime | None, end: datetime | None, limit: int
+    ) -> int: ...
+
+    def activity_pages(
+        self, tenant: str, start: datetime | None, end: datetime | None
+    ) -> Iterator[list[Activity]]: ...
+
+    def task_pages(
+        self, tenant: str, start: datetime | None, end: datetime | None
+    ) -> Iterator[list[Task]]: ...
+
+    def client_activities(
+        self,
+        tenant: str,
+        client_id: str,
+        start: datetime | None,
+        end: datetime | None,
+        private_visible_to: str | None,
+    ) -> Iterator[Activity]: ...
+
+    def client_tasks(
+        self, tenant: str, client_id: str, start: datetime | None, end: datetime | None
+    ) -> Iterator[Task]: ...
+
+    def client_briefs(
+        self, tenant: str, client_ids: list[str]
+    ) -> dict[str, tuple[int | None, str | None]]: ...
+
+    def client_tags(self, tenant: str) -> dict[str, list[tuple[str, str]]]: ...
+
+
+ExportRow = tuple[list[Value], dict[str, Value]]
+
+
+class ExportFiles(Protocol):
+    """Writing an export's file, storing it and handing it out (adapters/export_files.py)."""
+
+    def write(
+        self,
+        fmt: str,
+        title: str,
+        columns: tuple[Column, ...],
+        rows: Iterable[ExportRow],
+        language: str,
+    ) -> tuple[str, int]: ...
+
+    def upload(self, path: str, key: str, fmt: str) -> None: ...
+
+    def download_url(self, key: str, file_name: str, expires_in: int) -> str: ...
+
+    def enqueue(self, message: dict[str, str]) -> None: ...
 
 
 class WorkOrderRepository(Protocol):

@@ -153,6 +153,8 @@ class World:
             ids["field"] = f"field_{key}"
         if only in (None, "import"):
             ids["import_id"] = ok(api.post("/imports", {}), 201)["job"]["id"]
+        if only in (None, "export"):
+            ids["export_id"] = ok(api.post("/exports", {"entity": "tasks"}), 201)["id"]
         return ids
 
 
@@ -334,6 +336,14 @@ TABLE: list[Route] = [
         lambda role, target: 403 if role != "admin" else (409 if target == "mine" else 404),
     ),
     Route("PATCH", "/me", only(ROLES), {"language": "en"}),
+    # Exports: anyone exports what they see; an export is its asker's (an admin: any).
+    Route("POST", "/exports", only(ROLES, 201), {"entity": "clients", "format": "csv"}),
+    Route("GET", "/exports", only(ROLES)),
+    Route(
+        "GET",
+        "/exports/{export_id}",
+        lambda role, target: 200 if role == "admin" and target != "other" else 404,
+    ),
 ]
 
 
