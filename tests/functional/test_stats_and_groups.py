@@ -14,7 +14,9 @@ from chalicelib.api import deps
 from chalicelib.domain.clients import Client
 from chalicelib.domain.stats import counter_names, stats_from_counters
 from tests.functional.conftest import new_client
+from tests.functional.imports_helpers import pump, run_import
 from tests.functional.relations_helpers import FixedClock, ok
+from tests.functional.test_search import names
 from tests.helpers import Api
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -135,3 +137,32 @@ def test_a_groups_users_see_its_clients_everywhere_until_unassigned(team):
     assert sara.get(f"/clients/{cid}").status == 404
     assert ok(sara.get("/clients"))["items"] == []
     assert ok(sara.get("/stats/clients"))["total"] == 0
+
+
+def test_imported_clients_are_counted_found_and_undone_like_any_other(team, chalice_client):
+    admin = team["u-admin"]
+    kept = new_client(admin, name="Kept Lead", email="kept@example.com")
+    rows = [
+        ["Nombre", "E-mail", "Teléfono", "Tipo", "Etapa", "Origen"],
+        ["Importada Uno", "uno@example.com", "600 11 22 01", "cliente", "visiting", "web"],
+        ["Importado Dos", "dos@example.com", None, "lead", "contact", None],
+        ["Kept Lead", "kept@example.com", None, "prospect", "negotiation", None],
+    ]
+    job = run_import(admin, chalice_client, rows, mode="upsert", match_on=["email"])
+    assert job["counts"] == {"created": 2, "updated": 1, "unchanged": 0, "failed": 0}, job
+
+    stats = ok(admin.get("/stats/clients"))
+    month = stats["month"]
+    assert stats == recount(stored_clients(), month)
+    assert stats["total"] == 3 and stats["by_type"] == {"client": 1, "lead": 1, "prospect": 1}
+    assert names(admin, "q=importada") == ["Importada Uno"]
+    assert names(admin, "q=600112201") == ["Importada Uno"]
+    assert names(admin, "type=prospect") == ["Kept Lead"]
+    assert names(admin, "source=web") == ["Importada Uno"]
+
+    undone = admin.post(f"/imports/{job['id']}/undo")
+    assert undone.status == 202, undone
+    pump(chalice_client)
+    assert ok(admin.get("/stats/clients")) == recount(stored_clients(), month)
+    assert names(admin, "q=importad") == []
+    assert ok(admin.get(f"/clients/{kept['id']}"))["type"] == "lead"
