@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from chalicelib.domain.model import Model
 
 
-class Settings(BaseModel):
+class Settings(Model):
     stage: str = "dev"
     aws_region: str = "eu-west-1"
     table_name: str = ""

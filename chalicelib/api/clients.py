@@ -33,6 +33,7 @@ from chalicelib.domain.clients import (
     StudentLink,
 )
 from chalicelib.domain.errors import InvalidInputError
+from chalicelib.domain.model import Model
 from chalicelib.domain.profile import ClientProfile
 from chalicelib.domain.search import ClientQuery
 from chalicelib.domain.timeline import TimelineEvent
@@ -41,7 +42,7 @@ clients_bp = Blueprint(__name__)
 TAG = "clients"
 
 
-class TimelinePage(BaseModel):
+class TimelinePage(Model):
     items: list[TimelineEvent]
     next_cursor: str | None = None
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from chalice.app import Blueprint, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.api.deps import job_runs, tenant_service
 from chalicelib.api.routing import json_response, route
 from chalicelib.config import get_settings
+from chalicelib.domain.model import Model
 from chalicelib.services.job_runs import JobStatus
 
 health_bp = Blueprint(__name__)
 
 
-class Health(BaseModel):
+class Health(Model):
     status: str
     stage: str
     table: str

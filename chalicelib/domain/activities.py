@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, field_validator
 
 from chalicelib.domain.clients import LongText, ShortText, UserId
+from chalicelib.domain.model import Model
 
 
 class ActivityType(StrEnum):
@@ -26,7 +27,7 @@ class ActivityStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class ActivityCreate(BaseModel):
+class ActivityCreate(Model):
     model_config = ConfigDict(extra="forbid")
 
     type: ActivityType
@@ -41,7 +42,7 @@ class ActivityCreate(BaseModel):
     private: bool = False
 
 
-class ActivityUpdate(BaseModel):
+class ActivityUpdate(Model):
     model_config = ConfigDict(extra="forbid")
 
     type: ActivityType | None = None
@@ -60,7 +61,7 @@ class ActivityUpdate(BaseModel):
         return value
 
 
-class Activity(BaseModel):
+class Activity(Model):
     id: str
     client_id: str
     type: ActivityType
@@ -88,12 +89,12 @@ class Activity(BaseModel):
         }
 
 
-class ActivityPage(BaseModel):
+class ActivityPage(Model):
     items: list[Activity]
     next_cursor: str | None = None
 
 
-class PendingActivities(BaseModel):
+class PendingActivities(Model):
     """The bell: how many scheduled activities wait, and the first page of them."""
 
     count: int
@@ -104,13 +105,13 @@ class PendingActivities(BaseModel):
 NoteText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 
 
-class NoteCreate(BaseModel):
+class NoteCreate(Model):
     model_config = ConfigDict(extra="forbid")
 
     text: NoteText
 
 
-class Note(BaseModel):
+class Note(Model):
     id: str
     client_id: str
     text: str
@@ -120,6 +121,6 @@ class Note(BaseModel):
     updated_at: datetime
 
 
-class NotePage(BaseModel):
+class NotePage(Model):
     items: list[Note]
     next_cursor: str | None = None

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -27,6 +26,7 @@ from pydantic import (
 
 from chalicelib.domain.clients import Key, checked_email
 from chalicelib.domain.errors import FieldProblem, InvalidInputError
+from chalicelib.domain.model import Model
 from chalicelib.domain.tasks import Color
 
 MAX_STAGES = 30
@@ -79,7 +79,7 @@ def _exclusive_outcome(won: bool | None, lost: bool | None) -> None:
         raise ValueError("a stage cannot be both won and lost")
 
 
-class Stage(BaseModel):
+class Stage(Model):
     """A stage of the sales pipeline."""
 
     key: Key
@@ -95,7 +95,7 @@ class Stage(BaseModel):
         return self
 
 
-class StageCreate(BaseModel):
+class StageCreate(Model):
     """Body of `POST /settings/stages`."""
 
     model_config = ConfigDict(extra="forbid")
@@ -113,7 +113,7 @@ class StageCreate(BaseModel):
         return self
 
 
-class StageUpdate(BaseModel):
+class StageUpdate(Model):
     """Body of `PATCH /settings/stages/{key}`: the fields sent change; the key does not."""
 
     model_config = ConfigDict(extra="forbid")
@@ -177,7 +177,7 @@ _SOURCE_DEFAULTS: dict[str, tuple[str, str]] = {
 }
 
 
-class Source(BaseModel):
+class Source(Model):
     """Where a contact came from. Built-in ones cannot be deleted."""
 
     key: Key
@@ -187,7 +187,7 @@ class Source(BaseModel):
     icon_url: str | None = None
 
 
-class SourceCreate(BaseModel):
+class SourceCreate(Model):
     """Body of `POST /settings/sources`: a custom source."""
 
     model_config = ConfigDict(extra="forbid")
@@ -205,7 +205,7 @@ class SourceCreate(BaseModel):
         return value
 
 
-class SourceUpdate(BaseModel):
+class SourceUpdate(Model):
     """Body of `PATCH /settings/sources/{key}`."""
 
     model_config = ConfigDict(extra="forbid")
@@ -234,7 +234,7 @@ def _upgraded_source(raw: Any) -> Any:
 # --- client types' map icons ---------------------------------------------------------------
 
 
-class TypeIcons(BaseModel):
+class TypeIcons(Model):
     """The map icon of each client type (null: the map's default marker). Also the body of
     `PUT /settings/type-icons`, which sets all four."""
 
@@ -251,7 +251,7 @@ class TypeIcons(BaseModel):
 Days = Annotated[int, Field(ge=1, le=3650)]
 
 
-class VisitRecency(BaseModel):
+class VisitRecency(Model):
     """How the map colours clients by their last visit: within `recent_days` is recent,
     after `overdue_days` overdue, in between due."""
 
@@ -270,7 +270,7 @@ class VisitRecency(BaseModel):
         return self
 
 
-class VisitRecencyUpdate(BaseModel):
+class VisitRecencyUpdate(Model):
     """Part of `PATCH /settings`: the thresholds sent change, the other stays."""
 
     model_config = ConfigDict(extra="forbid")
@@ -304,7 +304,7 @@ def _checked_options(field_type: FieldType, options: list[str]) -> None:
         raise ValueError(f"only a select field has options, not a {field_type.value} field")
 
 
-class CustomField(BaseModel):
+class CustomField(Model):
     """The definition of a custom client field."""
 
     key: FieldKey
@@ -314,7 +314,7 @@ class CustomField(BaseModel):
     required: bool = False
 
 
-class CustomFieldCreate(BaseModel):
+class CustomFieldCreate(Model):
     """Body of `POST /settings/custom-fields`."""
 
     model_config = ConfigDict(extra="forbid")
@@ -333,7 +333,7 @@ class CustomFieldCreate(BaseModel):
         return self
 
 
-class CustomFieldUpdate(BaseModel):
+class CustomFieldUpdate(Model):
     """Body of `PATCH /settings/custom-fields/{key}`. Values clients hold already are checked
     against a changed definition only when they are written again."""
 
@@ -513,13 +513,13 @@ def checked_unique(items: list[Any], what: str) -> None:
         raise ValueError(f"{what} keys must be unique")
 
 
-class StageList(BaseModel):
+class StageList(Model):
     items: list[Stage]
 
 
-class SourceList(BaseModel):
+class SourceList(Model):
     items: list[Source]
 
 
-class CustomFieldList(BaseModel):
+class CustomFieldList(Model):
     items: list[CustomField]

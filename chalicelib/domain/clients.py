@@ -7,7 +7,6 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     PlainValidator,
@@ -18,6 +17,7 @@ from pydantic import (
 )
 
 from chalicelib.domain.contact import normalize_email
+from chalicelib.domain.model import Model
 
 
 class ClientType(StrEnum):
@@ -70,7 +70,7 @@ CustomValue = Annotated[
 Stars = Annotated[int, Field(ge=0, le=3)]
 
 
-class Address(BaseModel):
+class Address(Model):
     model_config = ConfigDict(extra="forbid")
 
     street: ShortText | None = None
@@ -96,7 +96,7 @@ def _checked_custom(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return value
 
 
-class ClientCreate(BaseModel):
+class ClientCreate(Model):
     """Body of `POST /clients`."""
 
     model_config = ConfigDict(extra="forbid")
@@ -127,7 +127,7 @@ class ClientCreate(BaseModel):
     _custom = field_validator("custom")(_checked_custom)
 
 
-class ClientUpdate(BaseModel):
+class ClientUpdate(Model):
     """Body of `PATCH /clients/{id}`: only the fields present change; null clears one."""
 
     model_config = ConfigDict(extra="forbid")
@@ -189,7 +189,7 @@ EDITABLE_FIELDS = (
 )
 
 
-class Client(BaseModel):
+class Client(Model):
     """A client as stored and as returned."""
 
     id: str
@@ -246,7 +246,7 @@ class Client(BaseModel):
         return {name: data.get(name) for name in EDITABLE_FIELDS}
 
 
-class ClientPage(BaseModel):
+class ClientPage(Model):
     items: list[Client]
     next_cursor: str | None = None
 
@@ -262,7 +262,7 @@ def field_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, di
     }
 
 
-class StageChange(BaseModel):
+class StageChange(Model):
     """Body of `POST /clients/{id}/stage`: any stage to any stage, with an optional reason."""
 
     model_config = ConfigDict(extra="forbid")
@@ -271,13 +271,13 @@ class StageChange(BaseModel):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
 
 
-class StarsChange(BaseModel):
+class StarsChange(Model):
     model_config = ConfigDict(extra="forbid")
 
     stars: Stars
 
 
-class StudentLink(BaseModel):
+class StudentLink(Model):
     """A reference to a record in another system (the school's academic module)."""
 
     model_config = ConfigDict(extra="forbid")

@@ -15,11 +15,12 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from chalicelib.domain.activities import Activity
 from chalicelib.domain.clients import Client
 from chalicelib.domain.errors import FieldProblem, InvalidInputError
+from chalicelib.domain.model import Model
 from chalicelib.domain.search import ClientQuery
 from chalicelib.domain.tasks import Task
 
@@ -45,7 +46,7 @@ class ExportState(StrEnum):
     FAILED = "failed"
 
 
-class ExportCreate(BaseModel):
+class ExportCreate(Model):
     """Body of `POST /exports`."""
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
@@ -60,7 +61,7 @@ class ExportCreate(BaseModel):
     )
 
 
-class PeriodFilters(BaseModel):
+class PeriodFilters(Model):
     """Filters of an activities or tasks export: a range of days, both ends included."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
@@ -102,7 +103,7 @@ def parse_filters(entity: ExportEntity, filters: dict[str, Any]) -> ClientQuery 
         raise _prefixed(exc) from exc
 
 
-class ExportJob(BaseModel):
+class ExportJob(Model):
     """An export: who asked for what, how it went and, once done, where to fetch it.
 
     The job is also the export's audit record: it stays after its file expires."""
@@ -128,7 +129,7 @@ class ExportJob(BaseModel):
     download_expires_at: datetime | None = None
 
 
-class ExportPage(BaseModel):
+class ExportPage(Model):
     model_config = ConfigDict(defer_build=True)
 
     items: list[ExportJob]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from chalicelib.domain.clients import Name, UserId
+from chalicelib.domain.model import Model
 
 UserIds = Annotated[list[UserId], Field(max_length=200)]
 
@@ -16,7 +17,7 @@ def _distinct(value: list[str] | None) -> list[str] | None:
     return None if value is None else list(dict.fromkeys(value))
 
 
-class Group(BaseModel):
+class Group(Model):
     id: str
     name: str
     user_ids: list[str] = Field(description="the users who see the group's clients")
@@ -24,7 +25,7 @@ class Group(BaseModel):
     version: int = 1
 
 
-class GroupCreate(BaseModel):
+class GroupCreate(Model):
     """Body of `POST /groups` (admin)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -35,7 +36,7 @@ class GroupCreate(BaseModel):
     _users = field_validator("user_ids")(_distinct)
 
 
-class GroupUpdate(BaseModel):
+class GroupUpdate(Model):
     """Body of `PATCH /groups/{id}` (admin): only the fields present change."""
 
     model_config = ConfigDict(extra="forbid")
@@ -53,5 +54,5 @@ class GroupUpdate(BaseModel):
         return value
 
 
-class GroupList(BaseModel):
+class GroupList(Model):
     items: list[Group]

@@ -14,15 +14,16 @@ from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from chalicelib.domain.clients import ClientCreate, ClientUpdate
 from chalicelib.domain.contact import email_key, normalize_phone
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.domain.imports import Counts, ImportState, Outcome
+from chalicelib.domain.model import Model
 
 
-class ImportJob(BaseModel):
+class ImportJob(Model):
     """A job as stored."""
 
     id: str
@@ -110,7 +111,7 @@ _IGNORED = {fold(label) for labels in RESULT_COLUMNS.values() for label in label
 _CUSTOM_PREFIXES = ("custom ", "campo ", "personalizado ")
 
 
-class Columns(BaseModel):
+class Columns(Model):
     """What each column of the file is: `fields[i]` names the field of column i (or None)."""
 
     headers: list[str]
@@ -213,7 +214,7 @@ ENUM_LABELS: dict[str, dict[str, dict[str, str]]] = {
 Cell = str | int | float | bool | date | datetime | time | None
 
 
-class RowProblem(BaseModel):
+class RowProblem(Model):
     field: str
     message: str
 
@@ -259,7 +260,7 @@ def _custom(value: Cell) -> Any:
     return _text(value)
 
 
-class ParsedRow(BaseModel):
+class ParsedRow(Model):
     """One data row read into the API's shapes (or the problems that stop it)."""
 
     values: dict[str, Any] = Field(default_factory=dict)  # the fields present, as sent to the API
@@ -368,7 +369,7 @@ def validate_row(
     return model, problems, identity
 
 
-class RowResult(BaseModel):
+class RowResult(Model):
     """What happened to one data row (row = its line in the sheet, 1-based with the header)."""
 
     row: int

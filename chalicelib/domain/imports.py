@@ -10,7 +10,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from chalicelib.domain.model import Model
 
 MAX_COLUMNS = 200
 MAX_CELL_CHARS = 32_767
@@ -42,7 +44,7 @@ MatchKey = Literal["number", "email", "phone"]
 _DEFAULT_MATCH: tuple[MatchKey, ...] = ("number", "email", "phone")
 
 
-class ImportCreate(BaseModel):
+class ImportCreate(Model):
     """Body of `POST /imports`."""
 
     model_config = ConfigDict(extra="forbid")
@@ -56,7 +58,7 @@ class ImportCreate(BaseModel):
     dry_run: bool = Field(default=False, description="validate and report; write nothing")
 
 
-class Counts(BaseModel):
+class Counts(Model):
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -71,7 +73,7 @@ class Counts(BaseModel):
         )
 
 
-class ImportPublic(BaseModel):
+class ImportPublic(Model):
     """A job as `GET /imports/{id}` shows it."""
 
     id: str
@@ -96,12 +98,12 @@ class ImportPublic(BaseModel):
     undo_until: datetime | None = None
 
 
-class UploadForm(BaseModel):
+class UploadForm(Model):
     url: str
     fields: dict[str, str]
 
 
-class ImportStarted(BaseModel):
+class ImportStarted(Model):
     """Answer of `POST /imports`: the job, and where to upload the file."""
 
     job: ImportPublic
@@ -109,7 +111,7 @@ class ImportStarted(BaseModel):
     max_bytes: int
 
 
-class ImportPage(BaseModel):
+class ImportPage(Model):
     items: list[ImportPublic]
     next_cursor: str | None = None
 

@@ -6,17 +6,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.domain.activities import Activity, ActivityStatus
 from chalicelib.domain.clients import Client
+from chalicelib.domain.model import Model
 from chalicelib.domain.principal import Principal
 from chalicelib.domain.tags import Tag, TagRef
 
 RECENT_DONE = 20
 
 
-class Summary(BaseModel):
+class Summary(Model):
     """Per client: open tasks, the scheduled activities and the latest done ones (briefs)."""
 
     open_tasks: int = 0
@@ -46,7 +47,7 @@ def visible_brief(who: Principal, brief: dict[str, Any]) -> bool:
     return not brief.get("private") or who.sees_private_of(str(brief.get("responsible_id")))
 
 
-class ActivityBrief(BaseModel):
+class ActivityBrief(Model):
     id: str
     type: str
     at: datetime

@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from chalicelib.domain.model import Model
 
 # RFC 5545 / ISO 8601 durations as tasks accept them (chalicelib.domain.tasks validates them)
 _DURATION = re.compile(r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
@@ -90,7 +90,7 @@ class ReminderState(StrEnum):
 DONE_STATES = frozenset({ReminderState.SENT, ReminderState.FAILED, ReminderState.SKIPPED})
 
 
-class ReminderEntry(BaseModel):
+class ReminderEntry(Model):
     """One email to send at `fire_at`: a task reminder at one offset, a work order's
     day-before reminder, or a user's digest schedule."""
 
@@ -119,7 +119,7 @@ class ReminderEntry(BaseModel):
         return self.state in (ReminderState.SCHEDULED, ReminderState.SENDING)
 
 
-class ReminderStatus(BaseModel):
+class ReminderStatus(Model):
     """How one reminder of a task stands, as the task shows it."""
 
     offset: str

@@ -9,11 +9,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from chalicelib.domain.clients import ClientKind, ClientStatus, ClientType, Key, UserId
 from chalicelib.domain.contact import normalize_email, normalize_phone
 from chalicelib.domain.errors import InvalidInputError
+from chalicelib.domain.model import Model
 
 if TYPE_CHECKING:
     from chalicelib.domain.clients import Client
@@ -28,7 +29,7 @@ class ClientSort(StrEnum):
 SearchText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
-class ClientQuery(BaseModel):
+class ClientQuery(Model):
     """Quick search, filters (alone or combined) and the order of a client listing."""
 
     model_config = ConfigDict(extra="forbid")

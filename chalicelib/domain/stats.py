@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.domain.clients import Client
+from chalicelib.domain.model import Model
 
 Slice = tuple[str, str | None]  # (owner id, group id)
 
@@ -82,7 +83,7 @@ def counter_deltas(before: Client | None, after: Client | None, timezone: str) -
     )
 
 
-class ClientStats(BaseModel):
+class ClientStats(Model):
     """`GET /stats/clients`: over every client the caller can see."""
 
     total: int

@@ -4,29 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
+from chalicelib.domain.model import Model
 from chalicelib.domain.tasks import Color
 
 TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 TagId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
-class TagCreate(BaseModel):
+class TagCreate(Model):
     model_config = ConfigDict(extra="forbid")
 
     name: TagName
     color: Color = "#9e9e9e"
 
 
-class TagUpdate(BaseModel):
+class TagUpdate(Model):
     model_config = ConfigDict(extra="forbid")
 
     name: TagName | None = None
     color: Color | None = None
 
 
-class TagRef(BaseModel):
+class TagRef(Model):
     """A tag as a client shows it."""
 
     id: str
@@ -40,15 +41,15 @@ class Tag(TagRef):
     version: int = 1
 
 
-class TagList(BaseModel):
+class TagList(Model):
     items: list[Tag]
 
 
-class ClientTagList(BaseModel):
+class ClientTagList(Model):
     items: list[TagRef]
 
 
-class ClientTags(BaseModel):
+class ClientTags(Model):
     """Body of `PUT /clients/{id}/tags`: the client's tags, all of them."""
 
     model_config = ConfigDict(extra="forbid")

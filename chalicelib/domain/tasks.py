@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 from pydantic import (
     AwareDatetime,
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -25,6 +24,7 @@ from pydantic import (
 )
 
 from chalicelib.domain.clients import UserId
+from chalicelib.domain.model import Model
 from chalicelib.domain.reminders import ReminderStatus
 
 Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
@@ -62,7 +62,7 @@ class TaskStatus(StrEnum):
     COMPLETED = "completed"
 
 
-class TaskCreate(BaseModel):
+class TaskCreate(Model):
     model_config = ConfigDict(extra="forbid")
 
     description: Description
@@ -83,7 +83,7 @@ class TaskCreate(BaseModel):
         return self
 
 
-class TaskUpdate(BaseModel):
+class TaskUpdate(Model):
     model_config = ConfigDict(extra="forbid")
 
     description: Description | None = None
@@ -109,7 +109,7 @@ class TaskUpdate(BaseModel):
         return self
 
 
-class Task(BaseModel):
+class Task(Model):
     id: str
     client_id: str
     description: str
@@ -132,7 +132,7 @@ class Task(BaseModel):
     due_sort: datetime = Field(exclude=True, description="when it falls due (see module doc)")
 
 
-class TaskPage(BaseModel):
+class TaskPage(Model):
     items: list[Task]
     next_cursor: str | None = None
 

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -30,6 +29,7 @@ from chalicelib.domain.catalogs import (
 )
 from chalicelib.domain.clients import EmailText, Name, checked_email
 from chalicelib.domain.contact import is_valid_region
+from chalicelib.domain.model import Model
 from chalicelib.domain.principal import Role
 
 
@@ -57,7 +57,7 @@ def _checked_region(value: str | None) -> str | None:
 Region = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 
-class TenantSettings(BaseModel):
+class TenantSettings(Model):
     tenant_id: str
     name: str = ""
     timezone: str = "Europe/Madrid"
@@ -97,7 +97,7 @@ class TenantSettings(BaseModel):
         return [s.key for s in self.sources]
 
 
-class SettingsUpdate(BaseModel):
+class SettingsUpdate(Model):
     """Body of `PATCH /settings` (admin)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -131,7 +131,7 @@ class SettingsUpdate(BaseModel):
         return value
 
 
-class User(BaseModel):
+class User(Model):
     """A person of the tenant, as the directory knows them."""
 
     user_id: str
@@ -142,7 +142,7 @@ class User(BaseModel):
     timezone: str | None = None
 
 
-class UserUpsert(BaseModel):
+class UserUpsert(Model):
     """Body of `PUT /users/{id}` (admin)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -157,7 +157,7 @@ class UserUpsert(BaseModel):
     _email = field_validator("email")(checked_email)
 
 
-class MeUpdate(BaseModel):
+class MeUpdate(Model):
     """Body of `PATCH /me`: one's own name, language, time zone and email for reminders."""
 
     model_config = ConfigDict(extra="forbid")
@@ -178,5 +178,5 @@ class MeUpdate(BaseModel):
         return value
 
 
-class UserList(BaseModel):
+class UserList(Model):
     items: list[User]

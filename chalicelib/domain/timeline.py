@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from chalicelib.domain.model import Model
 
 
-class TimelineEvent(BaseModel):
+class TimelineEvent(Model):
     id: str
     client_id: str
     at: datetime

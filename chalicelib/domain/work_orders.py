@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -17,6 +16,7 @@ from pydantic import (
 
 from chalicelib.domain.clients import LongText, UserId
 from chalicelib.domain.errors import InvalidInputError
+from chalicelib.domain.model import Model
 from chalicelib.domain.recurrence import Rule, friendly_rrule, normalize_rrule
 from chalicelib.domain.tenants import _checked_timezone
 
@@ -52,7 +52,7 @@ TRANSITIONS: dict[WorkOrderStatus, set[WorkOrderStatus]] = {
 RULE_FIELDS = ("title", "description", "scheduled_at", "duration_minutes", "technician_id")
 
 
-class WorkOrder(BaseModel):
+class WorkOrder(Model):
     """A work order as stored and returned."""
 
     id: str
@@ -91,7 +91,7 @@ class WorkOrder(BaseModel):
         )
 
 
-class WorkOrderCreate(BaseModel):
+class WorkOrderCreate(Model):
     """Body of `POST /clients/{id}/work-orders`."""
 
     model_config = ConfigDict(extra="forbid")
@@ -104,7 +104,7 @@ class WorkOrderCreate(BaseModel):
     notes: LongText | None = None
 
 
-class WorkOrderUpdate(BaseModel):
+class WorkOrderUpdate(Model):
     """Body of `PATCH /work-orders/{id}`: only the fields present change."""
 
     model_config = ConfigDict(extra="forbid")
@@ -132,7 +132,7 @@ class WorkOrderUpdate(BaseModel):
         return {n: getattr(self, n) for n in self.model_fields_set if n != "version"}
 
 
-class WorkOrderPage(BaseModel):
+class WorkOrderPage(Model):
     items: list[WorkOrder]
     next_cursor: str | None = None
 
@@ -160,7 +160,7 @@ def _checked_time(value: str | None) -> str | None:
     return value
 
 
-class _RuleFields(BaseModel):
+class _RuleFields(Model):
     model_config = ConfigDict(extra="forbid")
 
     rrule: str | None = Field(
@@ -254,7 +254,7 @@ class RecurrenceUpdate(_RuleFields):
         return value
 
 
-class Recurrence(BaseModel):
+class Recurrence(Model):
     """A recurrence rule as stored and returned."""
 
     id: str
@@ -294,18 +294,18 @@ class Recurrence(BaseModel):
         )
 
 
-class RecurrencePage(BaseModel):
+class RecurrencePage(Model):
     items: list[Recurrence]
     next_cursor: str | None = None
 
 
-class PreviewOccurrence(BaseModel):
+class PreviewOccurrence(Model):
     occurrence: str = Field(description="the local date, the occurrence's identity")
     local: datetime = Field(description="in the rule's zone, with the offset in force")
     utc: datetime
 
 
-class RecurrencePreview(BaseModel):
+class RecurrencePreview(Model):
     recurrence_id: str
     rrule: str
     timezone: str

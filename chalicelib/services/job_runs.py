@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from pydantic import BaseModel
-
+from chalicelib.domain.model import Model
 from chalicelib.services.clients import Clock, utcnow
 
 # The scheduled jobs and their periods (their schedules are on the blueprints).
@@ -23,7 +22,7 @@ class JobRunStore(Protocol):
     def job_runs(self, jobs: list[str]) -> dict[str, tuple[datetime | None, datetime | None]]: ...
 
 
-class JobStatus(BaseModel):
+class JobStatus(Model):
     period_minutes: int
     last_started_at: datetime | None = None
     last_success_at: datetime | None = None

@@ -418,11 +418,16 @@ def test_make_jobs_sends_a_due_reminder_and_make_mail_shows_it(stack: Stack) -> 
     user = "school-sales-1"
     [client] = stack.get("/clients", user, params={"limit": 1}).json()["items"]
     marker = f"E2E reminder {uuid.uuid4().hex[:8]}"
-    due = (datetime.now(UTC) + timedelta(hours=1, seconds=1)).isoformat()
+    # Due in an hour and a few seconds, reminded an hour before: the reminder falls due a
+    # few seconds after the task is saved (a slow machine must not save it too late).
+    due = (datetime.now(UTC) + timedelta(hours=1, seconds=15)).isoformat()
     body = {"description": marker, "due_at": due, "reminders": ["PT1H"]}
     reply = stack.post(f"/clients/{client['id']}/tasks", user, body)
     assert reply.status_code == 201, reply.text
-    time.sleep(2)
+    [state] = reply.json()["reminders_state"]
+    assert state["state"] == "scheduled", state
+    fire_at = datetime.fromisoformat(state["fire_at"].replace("Z", "+00:00"))
+    time.sleep(max(0.0, (fire_at - datetime.now(UTC)).total_seconds()) + 0.5)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     port = ["--moto-port", str(stack.moto_port)]
     jobs = subprocess.run(
@@ -443,7 +448,7 @@ def test_make_jobs_sends_a_due_reminder_and_make_mail_shows_it(stack: Stack) -> 
         timeout=60,
     )
     assert mail.returncode == 0, mail.stderr
-    assert f"Subject: Recordatorio: {marker}" in mail.stdout
+    assert f"Subject: Recordatorio: {marker}" in mail.stdout, jobs.stdout + jobs.stderr
     assert mail.stdout.count(marker) == 2  # the subject and the text body: sent once
     tasks = stack.get(f"/clients/{client['id']}/tasks", user).json()["items"]
     [task] = [t for t in tasks if t["description"] == marker]
