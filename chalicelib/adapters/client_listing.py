@@ -43,12 +43,15 @@ RawKey = dict[str, dict[str, str]]
 @dataclass(frozen=True)
 class Source:
     name: str  # its name in the cursor
-    index: GlobalSecondaryIndex[Item]
     number: int  # the GSI's number: its key attributes are GSI<n>PK / GSI<n>SK
     partition: str
     range_condition: Any = None
     filter_condition: Any = None
     newest_first: bool = True
+
+    @property
+    def index(self) -> GlobalSecondaryIndex[Item]:
+        return _index(self.number)
 
     def sort_value(self, item: Item) -> str:
         return str(getattr(item, f"gsi{self.number}sk"))
@@ -233,7 +236,7 @@ def _conditions(values: dict[str, str], listing: Listing, skip: set[str]) -> lis
     return conditions
 
 
-def _created_range(index: GlobalSecondaryIndex[Item], number: int, listing: Listing) -> Any:
+def _created_range(number: int, listing: Listing) -> Any:
     low, high = listing.created_range
     attr = getattr(Item, f"gsi{number}sk")
     if low is not None and high is not None:
@@ -248,13 +251,11 @@ def _created_range(index: GlobalSecondaryIndex[Item], number: int, listing: List
 def _by_created(
     name: str, number: int, partition: str, listing: Listing, filters: list[Any]
 ) -> Source:
-    index = _index(number)
     return Source(
         name,
-        index,
         number,
         partition,
-        range_condition=_created_range(index, number, listing),
+        range_condition=_created_range(number, listing),
         filter_condition=_and(filters),
     )
 
@@ -272,7 +273,6 @@ def plan_sources(listing: Listing) -> list[Source]:
             return [
                 Source(
                     "name",
-                    _index(11),
                     11,
                     keys.clients_by_name(tenant),
                     None,
@@ -280,7 +280,7 @@ def plan_sources(listing: Listing) -> list[Source]:
                     newest_first=False,
                 )
             ]
-        return [Source("won", _index(10), 10, keys.won_clients(tenant), None, _and(conditions))]
+        return [Source("won", 10, keys.won_clients(tenant), None, _and(conditions))]
 
     if seen_by is not None and "owner" not in values and "group" not in values:
         # A sales user's own clients and each of their groups' (without their own again).
@@ -380,7 +380,7 @@ def search_source(listing: Listing, search: Search) -> Source:
         condition = Item.gsi3sk.startswith(f"{search.value}#")
     else:
         condition = Item.gsi3sk.startswith(search.value)
-    return Source("q", _index(3), 3, partition, condition, newest_first=False)
+    return Source("q", 3, partition, condition, newest_first=False)
 
 
 def search_entry_client(search: Search) -> Callable[[Item], str | None]:
@@ -400,7 +400,7 @@ def search_entry_client(search: Search) -> Callable[[Item], str | None]:
 
 def tag_source(listing: Listing, tag_id: str) -> Source:
     partition = keys.clients_with_tag(listing.tenant, tag_id)
-    return Source("tag", _index(3), 3, partition, _created_range(_index(3), 3, listing))
+    return Source("tag", 3, partition, _created_range(3, listing))
 
 
 def tag_link_client(item: Item) -> str | None:
