@@ -22,6 +22,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -185,8 +186,12 @@ def _open_xlsx(path: str) -> Sheet:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise ImportFileError(f"the file is not a readable .xlsx workbook ({exc})") from exc
-    with archive:
+    # calamine parses in Rust without the GIL: it reads the first sheet while the XML is
+    # scanned here, and its result is only used once the scan has passed. The directory
+    # checks (sizes, ratios, encryption) come first: nothing is parsed before them.
+    with archive, ThreadPoolExecutor(max_workers=1) as pool:
         members = _check_directory(archive)
+        loading = pool.submit(_load_calamine, path)
         formulas: dict[str, bool] = {}
         for info in members:
             if info.filename.endswith((".xml", ".rels")):
@@ -195,17 +200,23 @@ def _open_xlsx(path: str) -> Sheet:
         formula_rows = (
             _formula_rows_without_value(archive, sheet_path) if formulas.get(sheet_path) else set()
         )
-    return _calamine_sheet(path, sheet_name, formula_rows)
+        sheet = loading.result()
+    if sheet_name and sheet.name != sheet_name:  # calamine's first sheet is not the book's
+        sheet = _load_calamine(path, sheet_name)
+    return _calamine_sheet(sheet, formula_rows)
 
 
-def _calamine_sheet(path: str, sheet_name: str, formula_rows: set[int]) -> Sheet:
+def _load_calamine(path: str, sheet_name: str = "") -> Any:
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:
         book = CalamineWorkbook.from_path(path)
-        sheet = book.get_sheet_by_name(sheet_name) if sheet_name else book.get_sheet_by_index(0)
+        return book.get_sheet_by_name(sheet_name) if sheet_name else book.get_sheet_by_index(0)
     except (CalamineError, ValueError, OSError) as exc:
         raise ImportFileError(f"the workbook cannot be read ({exc})") from exc
+
+
+def _calamine_sheet(sheet: Any, formula_rows: set[int]) -> Sheet:
     if sheet.width > MAX_COLUMNS:
         raise ImportFileError(f"the sheet has {sheet.width} columns; at most {MAX_COLUMNS}")
     if sheet.height - 1 > MAX_ROWS:
@@ -221,7 +232,10 @@ def _calamine_sheet(path: str, sheet_name: str, formula_rows: set[int]) -> Sheet
         iterator = sheet.iter_rows()
         next(iterator, None)
         for raw in iterator:
-            yield [_cell(v) for v in raw]
+            for value in raw:
+                if type(value) is str and len(value) > MAX_CELL_CHARS:
+                    _cell(value)  # raises
+            yield [None if value == "" else value for value in raw]
 
     return Sheet("xlsx", headers, sheet.height - 1, data, formula_rows)
 

@@ -10,6 +10,9 @@ import's code paths only (the API's models of imports are in `domain/imports.py`
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
@@ -260,12 +263,14 @@ def _custom(value: Cell) -> Any:
     return _text(value)
 
 
-class ParsedRow(Model):
-    """One data row read into the API's shapes (or the problems that stop it)."""
+@dataclass(slots=True)
+class ParsedRow:
+    """One data row read into the API's shapes (or the problems that stop it). A plain
+    dataclass: a bulk import makes one per row, twice."""
 
-    values: dict[str, Any] = Field(default_factory=dict)  # the fields present, as sent to the API
-    problems: list[RowProblem] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
+    values: dict[str, Any] = dc_field(default_factory=dict)  # present fields, as sent to the API
+    problems: list[RowProblem] = dc_field(default_factory=list)
+    warnings: list[str] = dc_field(default_factory=list)
     number: int | None = None
 
 
@@ -273,7 +278,7 @@ def _number(cell: Cell) -> tuple[int | None, RowProblem | None]:
     text = _text(cell)
     if text is None:
         return None, None
-    if not text.isdigit():
+    if not text.isdecimal():
         return None, RowProblem(field="number", message="must be a whole number")
     return int(text), None
 
@@ -284,35 +289,75 @@ def _stars(cell: Cell) -> Any:
     if isinstance(cell, int | float):
         return cell
     text = _text(cell)
-    return int(text) if text is not None and text.isdigit() else text
+    return int(text) if text is not None and text.isdecimal() else text
 
 
-def read_row(fields: list[str | None], cells: list[Cell]) -> ParsedRow:
+# How a column is read: plain text, or one of these.
+_TEXT, _NUMBER, _PHONE, _ENUM, _STARS, _ADDRESS, _CUSTOM = range(7)
+
+
+@lru_cache(maxsize=64)
+def _readers(fields: tuple[str | None, ...]) -> tuple[tuple[int, int, str], ...]:
+    """(column, how it is read, the name it goes under) of each imported column."""
+    readers = []
+    for index, field in enumerate(fields):
+        if field is None:
+            continue
+        group, _, name = field.partition(".")
+        if group == "address":
+            readers.append((index, _ADDRESS, name))
+        elif group == "custom":
+            readers.append((index, _CUSTOM, name))
+        elif field in _ENUM_WORDS:
+            readers.append((index, _ENUM, field))
+        else:
+            kind = {"number": _NUMBER, "phone": _PHONE, "stars": _STARS}.get(field, _TEXT)
+            readers.append((index, kind, field))
+    return tuple(readers)
+
+
+def _value(kind: int, name: str, cell: Cell, warnings: list[str]) -> Any:
+    if kind == _TEXT:
+        return (cell.strip() or None) if type(cell) is str else _text(cell)
+    if kind == _PHONE:
+        return _phone(cell, warnings)
+    if kind == _ENUM:
+        return _enum(name, cell)
+    return _stars(cell)
+
+
+def read_row(fields: Sequence[str | None], cells: list[Cell]) -> ParsedRow:
     """The non-empty cells of a row as API field values (empty cells change nothing)."""
     row = ParsedRow()
-    values, address, custom = row.values, {}, {}
-    for field, cell in zip(fields, cells, strict=False):
-        if field is None or cell is None or cell == "":
+    values: dict[str, Any] = row.values
+    address: dict[str, Any] = {}
+    custom: dict[str, Any] = {}
+    width = len(cells)
+    for index, kind, name in _readers(tuple(fields)):
+        cell = cells[index] if index < width else None
+        if cell is None or cell == "":
             continue
-        if field == "number":
+        if type(cell) is str and kind <= _ADDRESS and kind != _NUMBER:
+            # Text, the common case: what _text, _phone, _enum and _stars make of it.
+            cell = cell.strip()
+            if not cell:
+                continue
+            if kind == _ENUM:
+                cell = _ENUM_WORDS[name].get(fold(cell), cell)
+            elif kind == _STARS and cell.isdecimal():
+                cell = int(cell)
+            (address if kind == _ADDRESS else values)[name] = cell
+        elif kind == _ADDRESS:
+            address[name] = _text(cell)
+        elif kind == _CUSTOM:
+            custom[name] = _custom(cell)  # None when blank: dropped below
+        elif kind == _NUMBER:
             row.number, problem = _number(cell)
             row.problems.extend([problem] if problem else [])
-        elif field == "phone":
-            values["phone"] = _phone(cell, row.warnings)
-        elif field in _ENUM_WORDS:
-            values[field] = _enum(field, cell)
-        elif field == "stars":
-            values["stars"] = _stars(cell)
-        elif field.startswith(("address.", "custom.")):
-            group, _, name = field.partition(".")
-            if group == "address":
-                address[name] = _text(cell)
-            else:
-                custom[name] = _custom(cell)
         else:
-            values[field] = _text(cell)
+            values[name] = _value(kind, name, cell, row.warnings)
     values["address"] = {k: v for k, v in address.items() if v is not None} or None
-    values["custom"] = custom or None
+    values["custom"] = {k: v for k, v in custom.items() if v is not None} or None
     row.values = {k: v for k, v in values.items() if v is not None}
     return row
 

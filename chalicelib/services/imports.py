@@ -77,6 +77,8 @@ CHUNK_ROWS = 250
 CHUNK_BYTES = 250_000  # keeps a chunk's outcomes well under DynamoDB's 400 KB item
 MAX_WARNINGS = 50
 CREATE_GROUP = 25  # clients offered per transaction (as many as fit in its 100 items go)
+PLAN_BATCH_ROWS = 500  # rows a worker validates at a time in the pass over the whole file
+PARALLEL_MIN_ROWS = 5_000  # below this, starting worker processes costs more than it saves
 
 
 @dataclass
@@ -116,6 +118,70 @@ def _empty(cells: list[Cell]) -> bool:
     return all(c is None or c == "" for c in cells)
 
 
+Identities = list[tuple[int, list[tuple[str, int]]]]  # (sheet row, [(field, value digest)])
+
+
+@dataclass(frozen=True)
+class IdentityTask:
+    """Validates a batch of rows as the API would and gives each row's identity digests
+    (number, email, phone as the API normalises them). Pure: runs in worker processes."""
+
+    fields: tuple[str | None, ...]
+    mode: str
+    region: str
+
+    def __call__(self, rows: list[tuple[int, list[Cell]]]) -> Identities:
+        found: Identities = []
+        for number, cells in rows:
+            _, _, identity = validate_row(
+                read_row(list(self.fields), cells), self.mode, self.region
+            )
+            if self.mode == "create":
+                identity.pop("number", None)
+            found.append((number, [(f, _digest(f, v)) for f, v in identity.items()]))
+        return found
+
+
+def _available_cpus() -> int:
+    from chalicelib.adapters.workers import available_cpus
+
+    return available_cpus()
+
+
+def _batches(sheet: Any, size: int) -> Iterator[list[tuple[int, list[Cell]]]]:
+    batch: list[tuple[int, list[Cell]]] = []
+    for number, cells in sheet.rows():
+        if _empty(cells):
+            continue
+        batch.append((number, cells))
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _same_clients(task: IdentityTask, sheet: Any, workers: int) -> tuple[int, dict[int, str]]:
+    """The data rows and those that are the same client as an earlier row (sheet row → why),
+    validating in `workers` processes."""
+    from chalicelib.adapters.workers import ordered_map
+
+    first_seen: dict[int, int] = {}  # identity digest → the first row holding it
+    duplicates: dict[int, str] = {}
+    total = 0
+    for identities in ordered_map(task, _batches(sheet, PLAN_BATCH_ROWS), workers):
+        for number, digests in identities:
+            total += 1
+            for field, digest in digests:
+                earlier = first_seen.setdefault(digest, number)
+                if earlier != number and number not in duplicates:
+                    duplicates[number] = (
+                        f"same client as row {earlier} (same {field}); only row {earlier} "
+                        "was imported"
+                    )
+    return total, duplicates
+
+
 def _row_errors(exc: DomainError) -> list[RowProblem]:
     if isinstance(exc, InvalidInputError):
         return [RowProblem(field=p.field, message=p.message) for p in exc.errors]
@@ -139,6 +205,9 @@ class ImportService:
         self.clock = clock
         self.chunk_rows = CHUNK_ROWS
         self.margin_ms = 60_000  # stop starting chunks with less than this left
+        # The pass over the whole file validates in a process per vCPU when it is this long.
+        self.workers = _available_cpus()
+        self.parallel_min_rows = PARALLEL_MIN_ROWS
 
     # --- requests ----------------------------------------------------------------------------
 
@@ -338,28 +407,17 @@ class ImportService:
                 f"column {header!r}: client numbers are assigned by the organisation; "
                 "the column only matches clients in upsert mode"
             )
-        first_seen: dict[int, int] = {}
-        duplicates: dict[int, str] = {}
-        total = 0
-        region = settings.default_phone_region
-        for number, cells in sheet.rows():
-            if _empty(cells):
-                continue
-            total += 1
-            parsed = read_row(columns.fields, cells)
-            _, _, identity = validate_row(parsed, job.mode, region)
-            if job.mode == "create":
-                identity.pop("number", None)
-            for field, value in identity.items():
-                digest = _digest(field, value)
-                earlier = first_seen.get(digest)
-                if earlier is None:
-                    first_seen[digest] = number
-                elif number not in duplicates:
-                    duplicates[number] = (
-                        f"same client as row {earlier} (same {field}); only row {earlier} "
-                        "was imported"
-                    )
+        from chalicelib.adapters.workers import WorkerError
+
+        task = IdentityTask(tuple(columns.fields), job.mode, settings.default_phone_region)
+        workers = self.workers if sheet.rows_total >= self.parallel_min_rows else 1
+        try:
+            total, duplicates = _same_clients(task, sheet, workers)
+        except WorkerError as exc:  # e.g. a worker killed for memory: do it in this process
+            log.warning(
+                "import %s: validating in workers failed (%s); again in-process", job.id, exc
+            )
+            total, duplicates = _same_clients(task, sheet, 1)
         return FilePlan(columns, total, duplicates, set(sheet.formula_rows))
 
     def _chunk(

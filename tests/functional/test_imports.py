@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.functional.conftest import new_client
 from tests.functional.imports_helpers import (
     job,
     result_rows,
     run_import,
+    service,
     xlsx,
 )
 from tests.helpers import Api
@@ -109,9 +112,13 @@ def test_create_mode_reports_clients_that_exist_as_duplicates(
     assert result[1][2] == "failed" and "Ana" in result[1][4]
 
 
+@pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "worker-processes"])
 def test_two_rows_of_one_client_are_reported_not_both_written(
-    api: Api, team: Any, chalice_client: Any
+    api: Api, team: Any, chalice_client: Any, monkeypatch: pytest.MonkeyPatch, workers: int
 ):
+    # Big files are validated in worker processes: the same rows are found the same.
+    monkeypatch.setattr(service(), "workers", workers)
+    monkeypatch.setattr(service(), "parallel_min_rows", 1)
     rows = [
         ["Name", "Email", "Phone"],
         ["Ana", "ana@example.com", None],
@@ -240,3 +247,29 @@ def test_new_clients_are_written_many_to_a_transaction(
     assert dynamo_calls.count("TransactWriteItems") == 6
     numbers = sorted(c["number"] for c in api.get("/clients").body["items"])
     assert numbers == list(range(1, 25))
+
+
+def test_when_a_validating_worker_dies_the_file_is_validated_in_process(
+    api: Api, chalice_client: Any, monkeypatch: pytest.MonkeyPatch
+):
+    import os
+
+    from chalicelib.services import imports
+
+    parent, validate = os.getpid(), imports.IdentityTask.__call__
+
+    def dies_in_a_worker(task: Any, rows: Any) -> Any:
+        if os.getpid() != parent:
+            os._exit(9)  # as a worker killed for memory would
+        return validate(task, rows)
+
+    monkeypatch.setattr(imports.IdentityTask, "__call__", dies_in_a_worker)
+    monkeypatch.setattr(service(), "workers", 2)
+    monkeypatch.setattr(service(), "parallel_min_rows", 1)
+    rows = [["Name", "Email"], ["Ana", "ana@example.com"], ["Ana bis", "ANA@example.com"]]
+
+    body = run_import(api, chalice_client, rows)
+
+    assert body["state"] == "done"
+    assert body["counts"] == {"created": 1, "updated": 0, "unchanged": 0, "failed": 1}
+    assert "same client as row 2" in result_rows(body)[2][-1]

@@ -82,3 +82,24 @@ def test_rows_are_validated_by_the_api_models_and_give_their_identity():
     )
     assert model is None
     assert {p.field for p in problems} >= {"number", "name", "email", "stars"}
+
+
+def test_text_cells_are_trimmed_and_blank_ones_change_nothing():
+    fields = match_headers(
+        ["Nombre", "Etapa", "Tipo", "Estrellas", "Calle", "Ciudad", "Teléfono", "Notas", "campo x"]
+    ).fields
+    row = read_row(
+        fields,
+        ["  Ana  ", " contact ", " Prospecto ", " 3 ", "   ", "Sevilla ", " +34 600 ", "", " "],
+    )
+    assert row.values == {
+        "name": "Ana",
+        "stage": "contact",
+        "type": "prospect",
+        "stars": 3,
+        "address": {"city": "Sevilla"},
+        "phone": "+34 600",
+    }
+    # Superscript digits are not a number of stars (they reach the model, which refuses them).
+    assert read_row(fields, ["Ana", None, None, "²"]).values["stars"] == "²"
+    assert read_row(["number"], ["²"]).problems[0].field == "number"
