@@ -17,6 +17,7 @@ Exactly once, across redeliveries, time-outs and crashes:
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import os
 import tempfile
@@ -363,7 +364,8 @@ class ImportService:
             if job.chunks > first and remaining() < self.margin_ms:
                 self.files.enqueue({"continue": {"tenant": job.tenant_id, "job": job.id}})
                 return
-            results = self._chunk(job, who, rows, plan, settings)
+            results, unprocessed = self._chunk(job, who, rows, plan, settings)
+            rows = itertools.chain(unprocessed, rows)  # the next chunk starts with them
             counts = Counts(**{o.value: 0 for o in Outcome})
             for result in results:
                 setattr(counts, result.outcome.value, getattr(counts, result.outcome.value) + 1)
@@ -427,12 +429,16 @@ class ImportService:
         rows: Iterator[tuple[int, list[Cell]]],
         plan: FilePlan,
         settings: TenantSettings,
-    ) -> list[RowResult]:
+    ) -> tuple[list[RowResult], list[tuple[int, list[Cell]]]]:
+        """The outcomes of the next rows (at most `chunk_rows`, and as many as fit one
+        chunk record), and the rows read but left for the next chunk."""
         region = settings.default_phone_region
+        read: list[tuple[int, list[Cell]]] = []
         batch: list[tuple[int, ParsedRow, Any, list[RowProblem], dict[str, str]]] = []
         for number, cells in rows:
             parsed = read_row(plan.columns.fields, cells)
             model, problems, identity = validate_row(parsed, job.mode, region)
+            read.append((number, cells))
             batch.append((number, parsed, model, problems, identity))
             if len(batch) >= self.chunk_rows:
                 break
@@ -455,19 +461,21 @@ class ImportService:
         results: list[RowResult] = []
         pending: list[Pending] = []
         size = 0
+        done = 0
         for number, parsed, model, problems, identity in batch:
             outcome = self._row(
                 job, who, number, parsed, model, problems, identity, plan, holders, marks, settings
             )
+            done += 1
             if isinstance(outcome, Pending):
                 pending.append(outcome)
                 continue
             results.append(outcome)
             size += 200 + (len(str(outcome.changes)) if outcome.changes else 0)
-            if size > CHUNK_BYTES:
+            if size > CHUNK_BYTES:  # the record is full: the other rows go in the next one
                 break
         results.extend(self._create_pending(job, who, pending, settings))
-        return sorted(results, key=lambda r: r.row)
+        return sorted(results, key=lambda r: r.row), read[done:]
 
     def _create_pending(
         self, job: ImportJob, who: Principal, pending: list[Pending], settings: TenantSettings

@@ -299,3 +299,29 @@ def test_a_file_replaced_during_the_import_fails_the_job(api: Api, team: Any, ch
     body = job(api, started["job"]["id"])
     assert body["state"] == "failed" and "replaced" in body["error"], body
     assert body["rows_processed"] == 2
+
+
+def test_a_chunk_whose_changes_outgrow_one_record_leaves_its_other_rows_to_the_next(
+    api: Api, chalice_client: Any
+):
+    """A chunk's outcomes (with each update's before/after, kept for undo) must fit one
+    DynamoDB item: a chunk of long changes stops early, and its remaining rows are the next
+    chunk's, none lost."""
+    rows: list[list[Any]] = [["Nombre", "Email"]]
+    rows += [[f"Cliente {i}", f"c{i}@example.com"] for i in range(30)]
+    assert run_import(api, chalice_client, rows)["counts"]["created"] == 30
+    notes = [["Email", "Notas"]]
+    notes += [[f"c{i}@example.com", f"{i} " + "x" * 9_990] for i in range(30)]
+    service().margin_ms = -(10**9)  # plenty of time (whatever the test context says): one run
+    started = start(api, mode="upsert", match_on=["email"])
+    upload(started, xlsx(notes))
+
+    delivered = pump(chalice_client)
+
+    assert len(delivered) == 1  # one run, no failed delivery to retry
+    body = job(api, started["job"]["id"])
+    assert body["state"] == "done", body
+    assert body["counts"] == {"created": 0, "updated": 30, "unchanged": 0, "failed": 0}
+    stored = api.get("/clients?limit=100").body["items"]
+    assert sorted(int(c["notes"].split()[0]) for c in stored) == list(range(30))
+    assert [r[2] for r in result_rows(body)[1:]] == ["updated"] * 30
