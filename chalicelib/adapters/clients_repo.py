@@ -219,6 +219,30 @@ def _counter_actions(counters: dict[str, int]) -> list[Any]:
     return [Path("entity").set("counters"), *adds]
 
 
+def deferred_counts(deltas: CounterDeltas) -> tuple[list[str], str]:
+    """A new client's statistics as its idempotency record keeps them until its import
+    chunk counts them: the counters it adds 1 to, and its owner (its slice has no group:
+    an import's batch creates take no group)."""
+    ((owner, group), in_slice), *others = deltas.slices.items()
+    if others or group is not None or in_slice != deltas.tenant or set(in_slice.values()) != {1}:
+        raise ValueError(f"not the statistics of one new client without a group: {deltas}")
+    return sorted(deltas.tenant), owner
+
+
+def counted_deltas(counted: list[str], owner: str) -> CounterDeltas:
+    """What `deferred_counts` kept, as the deltas to apply."""
+    ones = dict.fromkeys(counted, 1)
+    return CounterDeltas(tenant=ones, slices={(owner, None): dict(ones)})
+
+
+def add_statistics(tx: Tx, tenant: str, deltas: CounterDeltas) -> None:
+    """Add `deltas` to the organisation's counters and each slice's, within `tx`."""
+    if deltas.tenant:
+        item = CountersItem(keys.tenant_pk(tenant), keys.COUNTERS_SK)
+        tx.update("statistics", item, _counter_actions(deltas.tenant))
+    _slice_counters(tx, tenant, deltas)
+
+
 def _slice_counters(tx: Tx, tenant: str, deltas: CounterDeltas) -> None:
     """The statistics of each owner-and-group slice a write moves (docs/data-model.md)."""
     for (owner, group), delta in sorted(deltas.slices.items(), key=str):
@@ -538,6 +562,8 @@ class DynamoClientRepository:
                 client_id=client.id,
                 expires_at=int(time.time()) + IDEMPOTENCY_TTL_SECONDS,
             )
+            if idempotency.deferred is not None:
+                record.counted, record.counted_owner = deferred_counts(idempotency.deferred)
             tx.put(f"{prefix}idempotency", record, Item.pk.does_not_exist())
         _search_changes(tx, tenant, None, client)
 

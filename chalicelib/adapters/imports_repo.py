@@ -14,7 +14,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.clients_repo import sort_ts
+from chalicelib.adapters.clients_repo import add_statistics, counted_deltas, sort_ts
 from chalicelib.adapters.dynamo import (
     GuardItem,
     IdempotencyItem,
@@ -29,7 +29,8 @@ from chalicelib.adapters.tx import Tx
 from chalicelib.config import Settings, get_settings
 from chalicelib.domain.import_jobs import ImportJob, RowResult
 from chalicelib.domain.imports import ImportFileError
-from chalicelib.services.ports import RowMark, StaleWriteError
+from chalicelib.domain.stats import CounterDeltas
+from chalicelib.services.ports import IdempotencyRecord, RowMark, StaleWriteError
 
 MARK_TTL_SECONDS = 7 * 24 * 3600
 
@@ -99,9 +100,15 @@ class DynamoImportRepository:
         tx.commit_or_stale()
 
     def save_chunk(
-        self, job: ImportJob, index: int, first_row: int, results: list[RowResult]
+        self,
+        job: ImportJob,
+        index: int,
+        first_row: int,
+        results: list[RowResult],
+        statistics: CounterDeltas | None = None,
     ) -> None:
-        """The chunk's outcomes and the job's advanced checkpoint, in one transaction."""
+        """The chunk's outcomes, the job's advanced checkpoint and the statistics of the
+        clients the chunk created uncounted, in one transaction: counted exactly once."""
         bind()
         tx = Tx()
         chunk = ImportChunkItem(
@@ -113,6 +120,8 @@ class DynamoImportRepository:
         )
         tx.put("chunk", chunk, Item.pk.does_not_exist())
         tx.put("job", _job_item(job), ImportJobItem.chunks == index)
+        if statistics:
+            add_statistics(tx, job.tenant_id, statistics)
         failed = tx.commit()
         if failed:
             raise StaleWriteError(", ".join(sorted(failed)))
@@ -160,15 +169,24 @@ class DynamoImportRepository:
 
     def created_rows(
         self, tenant: str, user_id: str, keys_by_row: dict[int, str]
-    ) -> dict[int, str]:
-        """Rows whose create already committed (their idempotency record exists): row →
-        client id. BatchGetItem, 100 keys a request."""
+    ) -> dict[int, IdempotencyRecord]:
+        """Rows whose create already committed (their idempotency record exists), with the
+        statistics it left to its chunk, if any. BatchGetItem, 100 keys a request."""
         bind()
         by_pk = {keys.idempotency_pk(tenant, user_id, k): row for row, k in keys_by_row.items()}
-        found: dict[int, str] = {}
+        found: dict[int, IdempotencyRecord] = {}
         for item in Item.batch_get([(pk, keys.IDEMPOTENCY_SK) for pk in by_pk]):
             if isinstance(item, IdempotencyItem):
-                found[by_pk[item.pk]] = item.client_id
+                row = by_pk[item.pk]
+                deferred = (
+                    counted_deltas(item.counted, item.counted_owner)
+                    if item.counted is not None and item.counted_owner is not None
+                    else None
+                )
+                record = IdempotencyRecord(
+                    user_id, keys_by_row[row], item.request_hash, item.client_id, deferred
+                )
+                found[row] = record
         return found
 
     # --- matching ----------------------------------------------------------------------------

@@ -54,6 +54,14 @@ class CounterDeltas:
     def __bool__(self) -> bool:
         return bool(self.tenant or self.slices)
 
+    def add(self, more: CounterDeltas) -> None:
+        for name, delta in more.tenant.items():
+            self.tenant[name] = self.tenant.get(name, 0) + delta
+        for slice_, deltas in more.slices.items():
+            into = self.slices.setdefault(slice_, {})
+            for name, delta in deltas.items():
+                into[name] = into.get(name, 0) + delta
+
 
 def _deltas(before: Client | None, after: Client | None, timezone: str) -> dict[str, int]:
     deltas: Counter[str] = Counter()

@@ -101,15 +101,6 @@ def retry_on_race(attempt: Callable[[], T], what: str) -> T:
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
 
 
-def _add_deltas(total: CounterDeltas, more: CounterDeltas) -> None:
-    for name, delta in more.tenant.items():
-        total.tenant[name] = total.tenant.get(name, 0) + delta
-    for slice_, deltas in more.slices.items():
-        into = total.slices.setdefault(slice_, {})
-        for name, delta in deltas.items():
-            into[name] = into.get(name, 0) + delta
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -525,31 +516,60 @@ class ClientService:
         context = self.repo.load_context(who.tenant_id, [owner_id])
         return self._new_client(who, data, owner_id, context)
 
-    def create_many(self, who: Principal, items: list[tuple[ClientCreate, str]]) -> list[Client]:
+    def create_many(
+        self,
+        who: Principal,
+        items: list[tuple[ClientCreate, str]],
+        *,
+        defer_statistics: bool = False,
+        context: WriteContext | None = None,
+    ) -> list[Client]:
         """Create the first of `items` (each with its idempotency key) in ONE transaction,
         numbered in order: as many as fit in it and can go in together. The clients created
         (a prefix of `items`; empty when the first cannot go in with others — it is invalid
         or not allowed, a value is taken, its key was used), so the caller creates that one
-        with `create` (which says exactly why it fails, or replays it) and goes on."""
+        with `create` (which says exactly why it fails, or replays it) and goes on.
+
+        `defer_statistics`: the clients are not counted in this transaction; each one's
+        idempotency record keeps what it adds, and the caller (an import, with its chunk)
+        adds it. `context`: a write context to start from (read again if it turns out
+        stale); it is moved on past the clients created, for the caller's next batch."""
         owners = sorted({data.owner_id or who.user_id for data, _ in items})
         if owners != [who.user_id] and not who.sees_all_clients:
             return []
+        known = [context] if context is not None else []
 
         def attempt() -> list[Client]:
-            context = self.repo.load_context(who.tenant_id, owners)
-            new, counters = self._batch(who, items, context)
+            current = known.pop() if known else self.repo.load_context(who.tenant_id, owners)
+            new, counters = self._batch(who, items, current, defer_statistics)
             if len(new) < 2:
                 return []
             try:
-                self.repo.create_clients(who.tenant_id, new, counters, context.client_seq)
+                self.repo.create_clients(
+                    who.tenant_id,
+                    new,
+                    CounterDeltas() if defer_statistics else counters,
+                    current.client_seq,
+                )
             except (GuardTakenError, IdempotencyKeyTakenError):
                 return []
+            if context is not None:  # the caller's next batch starts where this one ended
+                context.settings, context.users = current.settings, current.users
+                context.client_seq = current.client_seq + len(new)
             return [entry.client for entry in new]
 
         return retry_on_race(attempt, "creates")
 
+    def write_context(self, who: Principal, owner_ids: list[str]) -> WriteContext:
+        """The settings, number sequence and users a batch of creates starts from."""
+        return self.repo.load_context(who.tenant_id, sorted({who.user_id, *owner_ids}))
+
     def _batch(
-        self, who: Principal, items: list[tuple[ClientCreate, str]], context: WriteContext
+        self,
+        who: Principal,
+        items: list[tuple[ClientCreate, str]],
+        context: WriteContext,
+        defer_statistics: bool = False,
     ) -> tuple[list[NewClient], CounterDeltas]:
         """The longest prefix of `items` that is valid and fits in one transaction."""
         settings = context.settings
@@ -577,13 +597,12 @@ class ClientService:
             client = client.model_copy(update={"guarded": [g.field for g in guards]})
             changes = field_changes({}, client.editable())
             event = self._event(who, client, "created", changes, client.created_at)
-            _add_deltas(counters, deltas)
+            counters.add(deltas)
             digest = hashlib.sha256(data.model_dump_json().encode()).hexdigest()
-            new.append(
-                NewClient(
-                    client, event, guards, IdempotencyRecord(who.user_id, key, digest, client.id)
-                )
+            record = IdempotencyRecord(
+                who.user_id, key, digest, client.id, deltas if defer_statistics else None
             )
+            new.append(NewClient(client, event, guards, record))
         return new, counters
 
     def import_update(

@@ -61,9 +61,11 @@ from chalicelib.domain.imports import (
     Outcome,
 )
 from chalicelib.domain.principal import Principal, Role
+from chalicelib.domain.stats import CounterDeltas, counter_deltas
 from chalicelib.domain.tenants import TenantSettings
 from chalicelib.services.clients import ClientService, utcnow
 from chalicelib.services.ports import (
+    IdempotencyRecord,
     ImportFiles,
     ImportRepository,
     RowMarkTakenError,
@@ -78,6 +80,7 @@ CHUNK_ROWS = 250
 CHUNK_BYTES = 250_000  # keeps a chunk's outcomes well under DynamoDB's 400 KB item
 MAX_WARNINGS = 50
 CREATE_GROUP = 25  # clients offered per transaction (as many as fit in its 100 items go)
+MAX_DEFERRED_OWNERS = 50  # a chunk's statistics update one slice per owner, in its transaction
 PLAN_BATCH_ROWS = 500  # rows a worker validates at a time in the pass over the whole file
 PARALLEL_MIN_ROWS = 5_000  # below this, starting worker processes costs more than it saves
 
@@ -364,7 +367,7 @@ class ImportService:
             if job.chunks > first and remaining() < self.margin_ms:
                 self.files.enqueue({"continue": {"tenant": job.tenant_id, "job": job.id}})
                 return
-            results, unprocessed = self._chunk(job, who, rows, plan, settings)
+            results, unprocessed, statistics = self._chunk(job, who, rows, plan, settings)
             rows = itertools.chain(unprocessed, rows)  # the next chunk starts with them
             counts = Counts(**{o.value: 0 for o in Outcome})
             for result in results:
@@ -379,7 +382,7 @@ class ImportService:
                 }
             )
             try:
-                self.repo.save_chunk(advanced, index, results[0].row, results)
+                self.repo.save_chunk(advanced, index, results[0].row, results, statistics)
             except StaleWriteError:
                 log.warning("import %s: chunk %s recorded by another run", job.id, index)
                 return
@@ -429,9 +432,10 @@ class ImportService:
         rows: Iterator[tuple[int, list[Cell]]],
         plan: FilePlan,
         settings: TenantSettings,
-    ) -> tuple[list[RowResult], list[tuple[int, list[Cell]]]]:
+    ) -> tuple[list[RowResult], list[tuple[int, list[Cell]]], CounterDeltas]:
         """The outcomes of the next rows (at most `chunk_rows`, and as many as fit one
-        chunk record), and the rows read but left for the next chunk."""
+        chunk record), the rows read but left for the next chunk, and the statistics of the
+        clients the chunk created uncounted (its record adds them, exactly once)."""
         region = settings.default_phone_region
         read: list[tuple[int, list[Cell]]] = []
         batch: list[tuple[int, ParsedRow, Any, list[RowProblem], dict[str, str]]] = []
@@ -450,12 +454,13 @@ class ImportService:
         }
         holders = self.repo.holders(job.tenant_id, wanted) if wanted else {}
         marks: dict[int, Any] = {}
+        created: dict[int, IdempotencyRecord] = {}
         if not job.dry_run:  # what a run cut off in this chunk wrote already
             numbers = [b[0] for b in batch]
             created = self.repo.created_rows(
                 job.tenant_id, job.created_by, {n: _row_key(job, n) for n in numbers}
             )
-            marks = {n: ("created", cid) for n, cid in created.items()}
+            marks = {n: ("created", record.client_id) for n, record in created.items()}
             if job.mode == "upsert":
                 marks.update(self.repo.marks(job.tenant_id, job.id, numbers))
         results: list[RowResult] = []
@@ -474,20 +479,47 @@ class ImportService:
             size += 200 + (len(str(outcome.changes)) if outcome.changes else 0)
             if size > CHUNK_BYTES:  # the record is full: the other rows go in the next one
                 break
-        results.extend(self._create_pending(job, who, pending, settings))
-        return sorted(results, key=lambda r: r.row), read[done:]
+        # New clients are counted with the chunk (one update of the statistics, not one per
+        # transaction), unless they would move too many owners' slices for its transaction.
+        creates = [m for _, _, m, _, _ in batch if isinstance(m, ClientCreate)]
+        owners = {m.owner_id or who.user_id for m in creates}
+        statistics = CounterDeltas()
+        for result in results:  # created by a run cut off before it recorded this chunk
+            record = created.get(result.row) if result.outcome is Outcome.CREATED else None
+            if record is not None and record.deferred is not None:
+                statistics.add(record.deferred)
+        defer = len(owners) <= MAX_DEFERRED_OWNERS
+        results.extend(self._create_pending(job, who, pending, settings, defer, statistics))
+        return sorted(results, key=lambda r: r.row), read[done:], statistics
 
     def _create_pending(
-        self, job: ImportJob, who: Principal, pending: list[Pending], settings: TenantSettings
+        self,
+        job: ImportJob,
+        who: Principal,
+        pending: list[Pending],
+        settings: TenantSettings,
+        defer: bool,
+        statistics: CounterDeltas,
     ) -> list[RowResult]:
         """New clients, as many per transaction as fit; a row that cannot go in with others
-        is created on its own (which names the reason it fails)."""
+        is created on its own (which names the reason it fails, and counts it). `defer`:
+        the clients created together are not counted; their statistics go to `statistics`."""
         results: list[RowResult] = []
+        context = None
         i = 0
         while i < len(pending):
-            group = pending[i : i + CREATE_GROUP] if not pending[i].alone else []
+            group = list(itertools.takewhile(lambda p: not p.alone, pending[i : i + CREATE_GROUP]))
             items = [(p.model, _row_key(job, p.row)) for p in group]
-            created = self.clients.create_many(who, items) if len(items) > 1 else []
+            if len(items) > 1 and context is None:
+                owners = [p.model.owner_id or who.user_id for p in pending]
+                context = self.clients.write_context(who, owners)
+            created = (
+                self.clients.create_many(who, items, defer_statistics=defer, context=context)
+                if len(items) > 1
+                else []
+            )
+            for client in created if defer else []:
+                statistics.add(counter_deltas(None, client, settings.timezone))
             results.extend(
                 RowResult(row=p.row, outcome=Outcome.CREATED, client_id=c.id, warnings=p.warnings)
                 for p, c in zip(group, created, strict=False)

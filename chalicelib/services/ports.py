@@ -41,6 +41,8 @@ class IdempotencyRecord:
     key: str
     request_hash: str
     client_id: str
+    # A client an import created without counting it: the statistics its chunk adds.
+    deferred: CounterDeltas | None = None
 
 
 @dataclass
@@ -292,7 +294,12 @@ class ImportRepository(Protocol):
     def save_job(self, job: ImportJob, expected_chunks: int) -> None: ...
 
     def save_chunk(
-        self, job: ImportJob, index: int, first_row: int, results: list[RowResult]
+        self,
+        job: ImportJob,
+        index: int,
+        first_row: int,
+        results: list[RowResult],
+        statistics: CounterDeltas | None = None,
     ) -> None: ...
 
     def list_jobs(
@@ -307,7 +314,7 @@ class ImportRepository(Protocol):
 
     def created_rows(
         self, tenant: str, user_id: str, keys_by_row: dict[int, str]
-    ) -> dict[int, str]: ...
+    ) -> dict[int, IdempotencyRecord]: ...
 
     def holders(self, tenant: str, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], str]: ...
 
