@@ -358,9 +358,4 @@ class FakeClientRepository:
 
     @staticmethod
     def _add_counters(data: _TenantData, counters: CounterDeltas) -> None:
-        for name, delta in counters.tenant.items():
-            data.counters[name] = data.counters.get(name, 0) + delta
-        for key, deltas in counters.slices.items():
-            slice_ = data.slices.setdefault(key, {})
-            for name, delta in deltas.items():
-                slice_[name] = slice_.get(name, 0) + delta
+        CounterDeltas(data.counters, data.slices).add(counters)  # adds into the fake's dicts
