@@ -137,9 +137,7 @@ class IdentityTask:
     def __call__(self, rows: list[tuple[int, list[Cell]]]) -> Identities:
         found: Identities = []
         for number, cells in rows:
-            _, _, identity = validate_row(
-                read_row(list(self.fields), cells), self.mode, self.region
-            )
+            _, _, identity = validate_row(read_row(self.fields, cells), self.mode, self.region)
             if self.mode == "create":
                 identity.pop("number", None)
             found.append((number, [(f, _digest(f, v)) for f, v in identity.items()]))
