@@ -26,6 +26,7 @@ from chalicelib.adapters.dynamo import (
     TenantItem,
     UserItem,
     bind,
+    plain,
 )
 from chalicelib.adapters.paging import query_page
 from chalicelib.adapters.tenants_repo import default_settings, settings_from_item, user_from_item
@@ -135,19 +136,8 @@ def client_to_item(tenant: str, client: Client, *, new: bool = False) -> ClientI
     return item
 
 
-def _plain(value: Any) -> Any:
-    """PynamoDB's raw MapAttribute → plain dicts and numbers."""
-    if hasattr(value, "as_dict"):
-        value = value.as_dict()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def client_from_item(item: ClientItem) -> Client:
-    address = _plain(item.address)
+    address = plain(item.address)
     return Client(
         id=item.client_id,
         number=int(item.number),
@@ -166,7 +156,7 @@ def client_from_item(item: ClientItem) -> Client:
         owner_name=item.owner_name,
         notes=item.notes,
         stars=int(item.stars or 0),
-        custom=_plain(item.custom) or {},
+        custom=plain(item.custom) or {},
         converted_at=datetime.fromisoformat(item.converted_at) if item.converted_at else None,
         student_id=item.student_id,
         group_id=item.group_id,
@@ -206,9 +196,9 @@ def event_from_item(item: EventItem) -> TimelineEvent:
         actor_id=item.actor_id,
         actor_name=item.actor_name,
         action=item.action,
-        changes=_plain(item.changes) or {},
+        changes=plain(item.changes) or {},
         reason=item.reason,
-        subject=_plain(item.subject),
+        subject=plain(item.subject),
         private_for=item.private_for,
     )
 
@@ -304,8 +294,8 @@ def summary_to_item(tenant: str, client_id: str, summary: Summary) -> SummaryIte
 def summary_from_item(item: SummaryItem) -> Summary:
     return Summary(
         open_tasks=int(item.open_tasks or 0),
-        scheduled=_plain(item.scheduled) or {},
-        recent_done=_plain(item.recent_done) or {},
+        scheduled=plain(item.scheduled) or {},
+        recent_done=plain(item.recent_done) or {},
         version=int(item.version or 0),
     )
 

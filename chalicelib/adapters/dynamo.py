@@ -200,10 +200,10 @@ class Item(Model):
     # values directly: the same result (tests/unit/test_dynamo_items.py).
 
     def _set_attributes(self, **attributes: Any) -> None:
-        plain = _plainly_set(type(self))
+        direct = _plainly_set(type(self))
         values = self.attribute_values
         for name, value in attributes.items():
-            if name in plain:
+            if name in direct:
                 values[name] = value  # what Attribute.__set__ does
             elif name in self.get_attributes():
                 setattr(self, name, value)  # maps, discriminators, versions: their own __set__
@@ -244,6 +244,17 @@ class Item(Model):
             value = default() if callable(default) else default
             if value is not None:
                 setattr(self, name, value)
+
+
+def plain(value: Any) -> Any:
+    """PynamoDB's raw maps and lists → plain dicts, lists and numbers."""
+    if hasattr(value, "as_dict"):
+        value = value.as_dict()
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
 
 
 @functools.cache

@@ -16,22 +16,12 @@ from chalicelib.adapters.dynamo import (
     TenantItem,
     UserItem,
     bind,
+    plain,
 )
 from chalicelib.adapters.tx import Tx
 from chalicelib.config import Settings, get_settings
 from chalicelib.domain.tenants import TenantSettings, User
 from chalicelib.services.ports import CounterNotZeroError, StaleWriteError
-
-
-def _plain(value: Any) -> Any:
-    """PynamoDB's raw maps and lists → plain dicts, lists and numbers."""
-    if hasattr(value, "as_dict"):
-        value = value.as_dict()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def settings_from_item(tenant: str, item: TenantItem) -> TenantSettings:
@@ -44,11 +34,11 @@ def settings_from_item(tenant: str, item: TenantItem) -> TenantSettings:
         "language": item.language,
         "default_phone_region": item.default_phone_region,
         "allow_duplicates": bool(item.allow_duplicates),
-        "stages": _plain(item.stages),
-        "sources": _plain(item.sources),
-        "type_icons": _plain(item.type_icons),
-        "custom_fields": _plain(item.custom_fields),
-        "visit_recency": _plain(item.visit_recency),
+        "stages": plain(item.stages),
+        "sources": plain(item.sources),
+        "type_icons": plain(item.type_icons),
+        "custom_fields": plain(item.custom_fields),
+        "visit_recency": plain(item.visit_recency),
         "import_max_mb": item.import_max_mb,
         "work_order_horizon_days": item.work_order_horizon_days,
         "version": int(item.version or 0),
